@@ -1,0 +1,165 @@
+//! Reaching DynamoDB: SDK configuration from the resolved settings, and the
+//! translation of SDK failures into tflock's errors and exit codes.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, timeout::TimeoutConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::Error;
+use crate::settings::AwsSettings;
+
+/// A DynamoDB client and what to call it in messages.
+#[derive(Clone, Debug)]
+pub struct Dynamo {
+    pub client: aws_sdk_dynamodb::Client,
+    /// "DynamoDB at http://127.0.0.1:5000 (us-east-1)" or "DynamoDB in eu-west-1".
+    pub place: String,
+}
+
+/// Builds the client. Credentials are resolved lazily, on the first request,
+/// so a missing credential shows up as a request failure (see [`failure`]).
+pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            // A lock call is small: anything slower than this is a network
+            // problem, and the heartbeat must find out well within a lease.
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(5))
+            .build(),
+    );
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    let sdk = loader.load().await;
+    let Some(region) = sdk.region().map(|r| r.to_string()) else {
+        return Err(Error::config(
+            "no AWS region: pass --region, set AWS_REGION, or set region in the s3 backend",
+        ));
+    };
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if let Some(endpoint) = &settings.dynamodb_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    let endpoint = settings
+        .dynamodb_endpoint
+        .clone()
+        .or_else(|| sdk.endpoint_url().map(str::to_string));
+    let place = match endpoint {
+        Some(url) => format!("DynamoDB at {url} ({region})"),
+        None => format!("DynamoDB in {region}"),
+    };
+    Ok(Dynamo {
+        client: aws_sdk_dynamodb::Client::from_conf(builder.build()),
+        place,
+    })
+}
+
+/// Service error codes that mean "you may not", as opposed to "not now".
+const REFUSALS: &[&str] = &[
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignatureException",
+];
+
+/// Translates a failed request into tflock's error, with the whole cause chain
+/// (the SDK's own `Display` says only "dispatch failure").
+///
+/// `doing` completes "cannot ... ": "acquire lock state/app.tfstate".
+pub fn failure<E>(dynamo: &Dynamo, table: &str, doing: &str, err: &SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let place = &dynamo.place;
+    if let SdkError::ServiceError(service) = err {
+        let e = service.err();
+        let code = e.code().unwrap_or("UnknownError");
+        let message = e.message().unwrap_or("");
+        if code == "ResourceNotFoundException" {
+            return Error::config(format!(
+                "table {table} does not exist in {place}; create it with `tflock setup --table {table}` \
+                 (or pass --table)"
+            ));
+        }
+        if REFUSALS.contains(&code) {
+            return Error::Unavailable(format!("{place} refused to {doing}: {code}: {message}"));
+        }
+        return Error::Unavailable(format!("cannot {doing} in {place}: {code}: {message}"));
+    }
+    if let Some(creds) = find_source::<CredentialsError>(err) {
+        return Error::Unavailable(format!(
+            "no usable AWS credentials to {doing} ({place}): {}",
+            cause_chain(creds)
+        ));
+    }
+    Error::Unavailable(format!(
+        "cannot reach {place} to {doing}: {}",
+        cause_chain(err)
+    ))
+}
+
+/// The first error of type `T` in `err`'s source chain.
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// "dispatch failure: io error: connection refused", on one line: each
+/// cause's message once (SDK errors often repeat their source's text), and
+/// multi-line messages (the credential chain's list of attempts) joined.
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Joins a multi-line message: "Attempted:\n  A: x\n  B: y" → "Attempted: A: x; B: y".
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { "; " });
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// True when the failure is a service answer that retrying will not change.
+pub fn is_permanent<E>(err: &SdkError<E>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("");
+            code == "ResourceNotFoundException"
+                || code == "ValidationException"
+                || REFUSALS.contains(&code)
+        }
+        SdkError::ConstructionFailure(_) => true,
+        _ => find_source::<CredentialsError>(err).is_some(),
+    }
+}

@@ -1,0 +1,253 @@
+//! Terraform's backend configuration, as `terraform init` recorded it.
+//!
+//! `terraform init` writes the resolved backend block (with every
+//! `-backend-config` merged in) to `.terraform/terraform.tfstate`. Reading that
+//! file, rather than parsing HCL, gives exactly the values terraform itself will
+//! use, including ones passed on the command line at init time (DESIGN §3).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Where the state of the current directory lives and how terraform locks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Backend {
+    pub bucket: String,
+    /// The state object's key in the bucket for the selected workspace.
+    pub state_path: String,
+    pub workspace: String,
+    pub region: Option<String>,
+    pub dynamodb_table: Option<String>,
+    pub dynamodb_endpoint: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub profile: Option<String>,
+    pub use_lockfile: bool,
+}
+
+impl S3Backend {
+    /// terraform's own lock item ID in the DynamoDB table: `<bucket>/<path>`.
+    pub fn terraform_lock_id(&self) -> String {
+        format!("{}/{}", self.bucket, self.state_path)
+    }
+}
+
+/// What was found in the working directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// No `.terraform/terraform.tfstate`: `terraform init` has not run (or the
+    /// configuration has no backend block).
+    None,
+    /// A backend other than s3 (tflock can still lock it with `--table` and `--lock-key`).
+    Other {
+        kind: String,
+    },
+    S3(S3Backend),
+}
+
+#[derive(Deserialize)]
+struct InitState {
+    backend: Option<BackendBlock>,
+}
+
+#[derive(Deserialize)]
+struct BackendBlock {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    config: serde_json::Map<String, Value>,
+}
+
+/// The directory terraform keeps its working files in (`TF_DATA_DIR` or `.terraform`).
+pub fn data_dir(workdir: &Path, tf_data_dir: Option<&str>) -> PathBuf {
+    match tf_data_dir {
+        Some(d) if !d.is_empty() => workdir.join(d),
+        _ => workdir.join(".terraform"),
+    }
+}
+
+/// Reads the backend of `workdir`. `tf_workspace` is `TF_WORKSPACE` when set.
+pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
+    let file = data_dir.join("terraform.tfstate");
+    let text = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Backend::None),
+        Err(e) => {
+            return Err(Error::config(format!(
+                "cannot read {}: {e}",
+                file.display()
+            )));
+        }
+    };
+    let corrupt = |why: String| {
+        Error::config(format!(
+            "{} is corrupt ({why}); run `terraform init` again",
+            file.display()
+        ))
+    };
+    let init: InitState = serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
+    let Some(block) = init.backend else {
+        return Ok(Backend::None);
+    };
+    if block.kind != "s3" {
+        return Ok(Backend::Other { kind: block.kind });
+    }
+    let cfg = &block.config;
+    let bucket = string(cfg, "bucket").ok_or_else(|| corrupt("s3 backend has no bucket".into()))?;
+    let key = string(cfg, "key").ok_or_else(|| corrupt("s3 backend has no key".into()))?;
+    let prefix = string(cfg, "workspace_key_prefix").unwrap_or_else(|| "env:".to_string());
+    let workspace = match tf_workspace.filter(|w| !w.is_empty()) {
+        Some(w) => w.to_string(),
+        None => read_workspace(data_dir)?,
+    };
+    let state_path = if workspace == "default" {
+        key
+    } else {
+        format!("{prefix}/{workspace}/{key}")
+    };
+    let endpoint = |name: &str| {
+        cfg.get("endpoints")
+            .and_then(|e| e.get(name))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(Backend::S3(S3Backend {
+        bucket,
+        state_path,
+        workspace,
+        region: string(cfg, "region"),
+        dynamodb_table: string(cfg, "dynamodb_table"),
+        // `dynamodb_endpoint` and `endpoint` are the pre-1.6 spellings.
+        dynamodb_endpoint: endpoint("dynamodb").or_else(|| string(cfg, "dynamodb_endpoint")),
+        s3_endpoint: endpoint("s3").or_else(|| string(cfg, "endpoint")),
+        profile: string(cfg, "profile"),
+        use_lockfile: cfg.get("use_lockfile").and_then(Value::as_bool) == Some(true),
+    }))
+}
+
+/// The selected workspace: `.terraform/environment`, else `default`.
+fn read_workspace(data_dir: &Path) -> Result<String> {
+    let file = data_dir.join("environment");
+    match std::fs::read_to_string(&file) {
+        Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Ok(_) => Ok("default".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("default".to_string()),
+        Err(e) => Err(Error::config(format!(
+            "cannot read {}: {e}",
+            file.display()
+        ))),
+    }
+}
+
+fn string(cfg: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    cfg.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(state: &str, environment: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("terraform.tfstate"), state).unwrap();
+        if let Some(env) = environment {
+            std::fs::write(dir.path().join("environment"), env).unwrap();
+        }
+        dir
+    }
+
+    const S3: &str = r#"{"version":3,"backend":{"type":"s3","config":{
+        "bucket":"state","key":"app/terraform.tfstate","region":"eu-west-1",
+        "dynamodb_table":"locks","workspace_key_prefix":null,
+        "endpoints":{"dynamodb":"http://127.0.0.1:5000","s3":"http://127.0.0.1:5001","iam":null},
+        "profile":null,"use_lockfile":null},"hash":1}}"#;
+
+    #[test]
+    fn default_workspace_uses_the_key() {
+        let dir = dir_with(S3, None);
+        let Backend::S3(b) = read(dir.path(), None).unwrap() else {
+            panic!("expected s3")
+        };
+        assert_eq!(b.terraform_lock_id(), "state/app/terraform.tfstate");
+        assert_eq!(b.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(b.dynamodb_table.as_deref(), Some("locks"));
+        assert_eq!(
+            b.dynamodb_endpoint.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(b.s3_endpoint.as_deref(), Some("http://127.0.0.1:5001"));
+        assert!(!b.use_lockfile);
+    }
+
+    #[test]
+    fn other_workspaces_use_the_prefix() {
+        let dir = dir_with(S3, Some("staging\n"));
+        let Backend::S3(b) = read(dir.path(), None).unwrap() else {
+            panic!("expected s3")
+        };
+        assert_eq!(b.state_path, "env:/staging/app/terraform.tfstate");
+        // TF_WORKSPACE wins over the environment file.
+        let Backend::S3(b) = read(dir.path(), Some("prod")).unwrap() else {
+            panic!("expected s3")
+        };
+        assert_eq!(
+            b.terraform_lock_id(),
+            "state/env:/prod/app/terraform.tfstate"
+        );
+    }
+
+    #[test]
+    fn custom_prefix() {
+        let dir = dir_with(
+            &S3.replace(
+                "\"workspace_key_prefix\":null",
+                "\"workspace_key_prefix\":\"ws\"",
+            ),
+            Some("dev"),
+        );
+        let Backend::S3(b) = read(dir.path(), None).unwrap() else {
+            panic!("expected s3")
+        };
+        assert_eq!(b.state_path, "ws/dev/app/terraform.tfstate");
+    }
+
+    #[test]
+    fn missing_file_means_no_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path(), None).unwrap(), Backend::None);
+    }
+
+    #[test]
+    fn other_backend_types_are_named() {
+        let dir = dir_with(
+            r#"{"version":3,"backend":{"type":"gcs","config":{}}}"#,
+            None,
+        );
+        assert_eq!(
+            read(dir.path(), None).unwrap(),
+            Backend::Other { kind: "gcs".into() }
+        );
+    }
+
+    #[test]
+    fn corrupt_files_are_configuration_errors() {
+        for text in [
+            "{",
+            "[]",
+            "not json",
+            r#"{"backend":{"type":"s3","config":{"key":"k"}}}"#,
+            r#"{"backend":{"type":7}}"#,
+        ] {
+            let dir = dir_with(text, None);
+            let err = read(dir.path(), None).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::exit::CONFIG, "{text}");
+            assert!(err.to_string().contains("terraform init"), "{err}");
+        }
+    }
+}

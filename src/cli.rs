@@ -1,0 +1,184 @@
+//! The command line, as clap derive types only. Resolution of these values
+//! (precedence over environment and backend configuration) is in `settings`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Terraform commands that write state (plan, apply, destroy, import, refresh, taint,
+untaint, state mv|rm|push|replace-provider) run under tflock's lease; every other
+terraform command (init, validate, output, show, fmt, version, workspace, ...) is
+passed straight to terraform with no lock, so `alias terraform=tflock` is safe.
+
+Examples:
+  tflock apply -auto-approve
+  tflock --lock-timeout 20m apply -auto-approve     # CI: wait for the lock
+  tflock run -- terragrunt apply                    # any command under the lock
+  tflock status --output json
+
+Exit codes: the child's own; 128+N when it died of signal N; 64 usage; 69 lock
+service unreachable; 75 lock held; 77 lease lost; 78 configuration; 127 command
+not found; 130 interrupted while waiting.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tflock",
+    version,
+    about = "Safe Terraform state locking: a heartbeated lease in DynamoDB around a supervised terraform run",
+    after_help = AFTER_HELP,
+    subcommand_required = true,
+    arg_required_else_help = true,
+    allow_external_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// DynamoDB table for the lease [default: the backend's dynamodb_table]
+    #[arg(long, env = "TFLOCK_TABLE", value_name = "NAME", global = true)]
+    pub table: Option<String>,
+
+    /// Name of the lock [default: <bucket>/<state path> from the backend]
+    #[arg(long, env = "TFLOCK_LOCK_KEY", value_name = "KEY", global = true)]
+    pub lock_key: Option<String>,
+
+    /// How long to wait for a held lock; 0s fails at once [default: 0s, or terraform's -lock-timeout]
+    #[arg(
+        long,
+        env = "TFLOCK_LOCK_TIMEOUT",
+        value_name = "DURATION",
+        global = true
+    )]
+    pub lock_timeout: Option<String>,
+
+    /// Lease duration: a holder silent this long may be proved dead [default: 30s]
+    #[arg(long, env = "TFLOCK_LEASE", value_name = "DURATION", global = true)]
+    pub lease: Option<String>,
+
+    /// Interval between lease renewals, at most lease/2 [default: lease/3]
+    #[arg(long, env = "TFLOCK_HEARTBEAT", value_name = "DURATION", global = true)]
+    pub heartbeat: Option<String>,
+
+    /// The terraform program to run [default: terraform]
+    #[arg(long, env = "TFLOCK_TERRAFORM", value_name = "PROGRAM", global = true)]
+    pub terraform_bin: Option<OsString>,
+
+    /// Run as if started in DIR
+    #[arg(short = 'C', long, value_name = "DIR", global = true)]
+    pub chdir: Option<PathBuf>,
+
+    /// AWS region of the lock table [default: AWS_REGION, else the backend's region]
+    #[arg(long, value_name = "REGION", global = true)]
+    pub region: Option<String>,
+
+    /// Output format for tflock's own messages and reports
+    #[arg(
+        long,
+        value_enum,
+        env = "TFLOCK_OUTPUT",
+        value_name = "FORMAT",
+        global = true
+    )]
+    pub output: Option<OutputFormat>,
+
+    /// Print only warnings and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (repeat for more)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Whether `lock_key` came from the TFLOCK_LOCK_KEY variable (set by the
+    /// user, or inherited from a parent tflock: see `lib::main`).
+    #[arg(skip)]
+    pub lock_key_from_env: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run any command under the lock: tflock run [--] CMD [ARGS...]
+    Run(RunArgs),
+
+    /// Show who holds the lock, since when, and terraform's own lock item
+    Status(StatusArgs),
+
+    /// A terraform command (passed to terraform; locked when it writes state)
+    #[command(external_subcommand)]
+    Terraform(Vec<OsString>),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The command and its arguments, passed untouched
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn terraform_arguments_are_captured_untouched() {
+        let cli = Cli::try_parse_from([
+            "tflock",
+            "--lock-timeout",
+            "5m",
+            "apply",
+            "-auto-approve",
+            "-var",
+            "x=1",
+            "--",
+            "-C",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.lock_timeout.as_deref(), Some("5m"));
+        let Command::Terraform(args) = cli.command else {
+            panic!("expected a terraform command")
+        };
+        assert_eq!(args, ["apply", "-auto-approve", "-var", "x=1", "--", "-C"]);
+    }
+
+    #[test]
+    fn run_takes_everything_after_the_command() {
+        let cli =
+            Cli::try_parse_from(["tflock", "run", "--", "terragrunt", "apply", "--table", "x"])
+                .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.command, ["terragrunt", "apply", "--table", "x"]);
+        assert_eq!(cli.global.table, None);
+    }
+}

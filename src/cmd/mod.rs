@@ -1,0 +1,16 @@
+//! One module per subcommand.
+
+pub mod passthrough;
+pub mod run;
+pub mod status;
+
+use crate::error::{Error, Result};
+
+/// The async runtime: one thread. The child is spawned from it, and it lives
+/// as long as the process, which is what PR_SET_PDEATHSIG needs (DESIGN §5).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,197 @@
+//! `tflock status`: who holds the lock, since when, and terraform's own lock
+//! item for the same state (DESIGN §8).
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::runtime;
+use crate::aws;
+use crate::cli::GlobalArgs;
+use crate::duration;
+use crate::error::{Error, Result};
+use crate::lock::{LeaseRecord, LeaseTable, TerraformLock};
+use crate::output::Reporter;
+use crate::settings::{Target, process_env};
+
+pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
+    let workdir = std::env::current_dir()
+        .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
+    let target = Target::resolve(global, &workdir, &process_env)?;
+    let (lease, native) = runtime()?.block_on(async {
+        let dynamo = aws::connect(&target.aws).await?;
+        let table = LeaseTable::new(dynamo, &target.table, &target.lock_key);
+        let lease = table.read().await.map_err(|e| e.error)?;
+        let native = match &target.terraform_lock {
+            Some((t, id)) => table
+                .read_terraform_lock(t, id)
+                .await
+                .map_err(|e| e.error)?,
+            None => None,
+        };
+        Ok::<_, Error>((lease, native))
+    })?;
+    let now = Utc::now();
+    let text = if reporter.json() {
+        let mut v = status_json(
+            &target.lock_key,
+            &target.table,
+            lease.as_ref(),
+            native.as_ref(),
+            now,
+        );
+        if let Value::Object(map) = &mut v {
+            map.insert(
+                "terraform_lock_id".into(),
+                json!(target.terraform_lock.as_ref().map(|(_, id)| id)),
+            );
+        }
+        format!("{v:#}\n")
+    } else {
+        status_text(
+            &target.lock_key,
+            &target.table,
+            lease.as_ref(),
+            native.as_ref(),
+            now,
+        )
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    Ok(0)
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Value {
+    t.map(|t| Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true)))
+        .unwrap_or(Value::Null)
+}
+
+/// The wall-clock expiry has passed: a hint that the holder may be dead, never
+/// proof (its clock may be off); proof is `force-unlock --verify`'s business.
+fn stale_hint(record: &LeaseRecord, now: DateTime<Utc>) -> bool {
+    record.is_held() && record.expires_at.is_some_and(|e| e < now)
+}
+
+pub fn status_json(
+    lock_key: &str,
+    table: &str,
+    lease: Option<&LeaseRecord>,
+    native: Option<&TerraformLock>,
+    now: DateTime<Utc>,
+) -> Value {
+    let terraform_lock = native.map(|n| serde_json::to_value(n).unwrap_or(Value::Null));
+    match lease {
+        None => json!({
+            "lock_key": lock_key, "table": table, "held": false, "owner": null, "token": null,
+            "fence": null, "pid": null, "operation": null, "command": null, "ci_url": null,
+            "acquired_at": null, "renewed_at": null, "expires_at": null, "released_at": null,
+            "lease_seconds": null, "rvn": null, "terraform_lock": terraform_lock, "stale_hint": false,
+        }),
+        Some(r) => json!({
+            "lock_key": lock_key,
+            "table": table,
+            "held": r.is_held(),
+            "owner": r.holder,
+            "token": r.owner_token,
+            "fence": r.fence,
+            "pid": r.pid,
+            "host": r.host,
+            "operation": r.operation,
+            "command": r.command,
+            "ci_url": r.ci_url,
+            "acquired_at": time(Some(r.acquired_at)),
+            "renewed_at": time(r.renewed_at),
+            "expires_at": time(r.expires_at),
+            "released_at": time(r.released_at),
+            "lease_seconds": r.lease.as_secs_f64(),
+            "rvn": r.rvn,
+            "terraform_lock": terraform_lock,
+            "stale_hint": stale_hint(r, now),
+        }),
+    }
+}
+
+fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    match (now - t).to_std() {
+        Ok(d) => format!("{} ago", duration::format(d)),
+        Err(_) => format!(
+            "in {}",
+            duration::format((t - now).to_std().unwrap_or_default())
+        ),
+    }
+}
+
+pub fn status_text(
+    lock_key: &str,
+    table: &str,
+    lease: Option<&LeaseRecord>,
+    native: Option<&TerraformLock>,
+    now: DateTime<Utc>,
+) -> String {
+    let mut out = String::new();
+    let mut row = |k: &str, v: String| out.push_str(&format!("{k:<15} {v}\n"));
+    row("lock", format!("{lock_key} (table {table})"));
+    match lease {
+        None => row("status", "free (never taken with tflock)".into()),
+        Some(r) if !r.is_held() => {
+            let when = r
+                .released_at
+                .map(|t| format!(" {}", ago(t, now)))
+                .unwrap_or_default();
+            row("status", format!("free (released{when})"));
+            row(
+                "last holder",
+                format!("{} ({}, fence {})", r.holder, r.operation, r.fence),
+            );
+        }
+        Some(r) => {
+            let held = (now - r.acquired_at).to_std().unwrap_or_default();
+            row(
+                "status",
+                format!("held by {} for {}", r.holder, duration::format(held)),
+            );
+            row(
+                "operation",
+                format!("{} (pid {} on {})", r.operation, r.pid, r.host),
+            );
+            if !r.command.is_empty() {
+                row("command", r.command.clone());
+            }
+            if let Some(url) = &r.ci_url {
+                row("ci job", url.clone());
+            }
+            row("fence", r.fence.to_string());
+            row("token", r.owner_token.clone());
+            let beat = r
+                .renewed_at
+                .map(|t| format!(", last heartbeat {} (holder's clock)", ago(t, now)))
+                .unwrap_or_default();
+            row("lease", format!("{}{beat}", duration::format(r.lease)));
+            if let Some(e) = r.expires_at {
+                let hint = if stale_hint(r, now) {
+                    " - the holder may be dead; `tflock force-unlock --verify` proves it before removing anything"
+                } else {
+                    ""
+                };
+                row(
+                    "expires",
+                    format!(
+                        "{} ({}){hint}",
+                        e.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        ago(e, now)
+                    ),
+                );
+            }
+        }
+    }
+    match native {
+        None => row("terraform lock", "none".into()),
+        Some(n) => row(
+            "terraform lock",
+            format!("{} {} by {} since {}", n.id, n.operation, n.who, n.created),
+        ),
+    }
+    out
+}

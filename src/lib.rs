@@ -1,0 +1,135 @@
+//! tflock: Terraform state locking that is safe for teams. A lease lock in
+//! DynamoDB, heartbeated while terraform runs as a supervised child, released
+//! on exit or signal, and recoverable only with proof that its holder is dead.
+//!
+//! The flow of a guarded run: `cli` → `settings` (which lock, which table,
+//! lease timing) → `lock::wait` (acquire, waiting if asked) → `supervise`
+//! (child, heartbeat, signals) → release → exit code (`error::exit`).
+
+pub mod aws;
+pub mod backend;
+pub mod ci;
+pub mod cli;
+pub mod cmd;
+pub mod duration;
+pub mod error;
+pub mod holder;
+pub mod lock;
+pub mod output;
+pub mod redact;
+pub mod settings;
+pub mod supervise;
+pub mod terraform;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+
+use cli::{Cli, Command};
+use error::{Error, exit};
+use output::Reporter;
+
+/// The whole program: parse, run, and map the outcome to an exit code.
+/// Never returns an error for `main` to print: with `RUST_BACKTRACE=1`, that
+/// would show users a stack trace.
+pub fn main() -> ExitCode {
+    let (cli, lock_key_from_env) = match parse(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(code) => return ExitCode::from(code),
+    };
+    let mut cli = cli;
+    cli.global.lock_key_from_env = lock_key_from_env;
+    // A tflock's child inherits TFLOCK_LOCK_KEY describing the parent's lock.
+    // Unless the user set it (then the parent passed the user's own value on),
+    // it is not a choice of key for a nested tflock in another directory.
+    if lock_key_from_env && settings::process_env(cmd::run::INHERITED_MARKER).is_some() {
+        cli.global.lock_key = None;
+        cli.global.lock_key_from_env = false;
+    }
+    let reporter = Reporter::new(&cli.global);
+    match run(cli, &reporter) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            reporter.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Parses the command line. Usage errors exit 64, never clap's 2 (which
+/// `plan -detailed-exitcode` uses for "changes present").
+fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
+    let matches = Cli::command().try_get_matches_from(args).and_then(|m| {
+        let from_env = m.value_source("lock_key") == Some(ValueSource::EnvVariable);
+        Cli::from_arg_matches(&m).map(|cli| (cli, from_env))
+    });
+    matches.map_err(|e| {
+        let _ = e.print();
+        match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                exit::OK
+            }
+            _ => exit::USAGE,
+        }
+    })
+}
+
+fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
+    if let Some(dir) = &cli.global.chdir {
+        std::env::set_current_dir(dir)
+            .map_err(|e| Error::config(format!("-C {}: {e}", dir.display())))?;
+    }
+    match cli.command {
+        Command::Run(run) => {
+            let mut command = run.command.into_iter();
+            let program = command
+                .next()
+                .ok_or_else(|| Error::usage("tflock run needs a command"))?;
+            let name = std::path::Path::new(&program)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| program.to_string_lossy().into_owned());
+            cmd::run::run(
+                &cli.global,
+                reporter,
+                cmd::run::Guarded {
+                    program,
+                    args: command.collect(),
+                    operation: format!("run: {name}"),
+                    child_lock_timeout: None,
+                },
+            )
+        }
+        Command::Status(_) => cmd::status::run(&cli.global, reporter),
+        Command::Terraform(args) => {
+            let program = cli
+                .global
+                .terraform_bin
+                .clone()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| OsString::from("terraform"));
+            match terraform::classify(&args)? {
+                terraform::Plan::PassThrough { why } => {
+                    reporter.detail(&format!(
+                        "no lock needed ({why}): running terraform directly"
+                    ));
+                    cmd::passthrough::exec(&program, &args)
+                }
+                terraform::Plan::Locked {
+                    operation,
+                    lock_timeout,
+                } => cmd::run::run(
+                    &cli.global,
+                    reporter,
+                    cmd::run::Guarded {
+                        program,
+                        args,
+                        operation,
+                        child_lock_timeout: lock_timeout,
+                    },
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The lease lock: its record, its protocol on DynamoDB, and waiting for it.
+
+pub mod record;
+pub mod table;
+pub mod wait;
+
+pub use record::{LeaseRecord, TerraformLock};
+pub use table::{Acquire, CallError, Lease, LeaseTable, Release, Renew};

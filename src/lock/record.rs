@@ -1,0 +1,348 @@
+//! The lease item as stored in DynamoDB, and its strict parsing.
+//!
+//! Items are read back from a table other tools write too; anything this
+//! module cannot vouch for is reported as garbled and never overwritten
+//! silently (DESIGN §9).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+/// Attribute names of the lease item. Several are DynamoDB reserved words
+/// ("state", "owner"...), so expressions always refer to them through
+/// `#placeholders`.
+pub mod attr {
+    pub const KEY: &str = "LockID";
+    /// Marks the item as a tflock lease and names its format version.
+    pub const FORMAT: &str = "tflock";
+    pub const STATE: &str = "state";
+    pub const OWNER: &str = "owner_token";
+    pub const RVN: &str = "rvn";
+    pub const FENCE: &str = "fence";
+    pub const LEASE_MS: &str = "lease_ms";
+    pub const HOLDER: &str = "holder";
+    pub const HOST: &str = "host";
+    pub const PID: &str = "pid";
+    pub const OPERATION: &str = "operation";
+    pub const COMMAND: &str = "command";
+    pub const CI_URL: &str = "ci_url";
+    pub const ACQUIRED_AT: &str = "acquired_at";
+    pub const RENEWED_AT: &str = "renewed_at";
+    pub const EXPIRES_AT: &str = "expires_at";
+    pub const RELEASED_AT: &str = "released_at";
+    /// Epoch seconds for the table's TTL: garbage collection of abandoned
+    /// leases only, hours after expiry. Removed on release, so a released
+    /// lease (and its fence) is never collected.
+    pub const GC_AT: &str = "gc_at";
+    pub const TERRAFORM_LOCK_ID: &str = "terraform_lock_id";
+}
+
+pub const FORMAT_V1: &str = "lease-v1";
+pub const STATE_HELD: &str = "held";
+pub const STATE_RELEASED: &str = "released";
+
+/// Prefix of lease item keys. terraform's own items are `<bucket>/<path>` and
+/// `<bucket>/<path>-md5`; S3 bucket names cannot contain ':', so a key that
+/// starts with "tflock:" can never be one of terraform's.
+pub const LEASE_KEY_PREFIX: &str = "tflock:";
+
+pub fn lease_item_key(lock_key: &str) -> String {
+    format!("{LEASE_KEY_PREFIX}{lock_key}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    Held,
+    Released,
+}
+
+/// A lease item, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRecord {
+    pub state: LeaseState,
+    pub owner_token: String,
+    pub rvn: String,
+    pub fence: u64,
+    pub lease: Duration,
+    pub holder: String,
+    pub host: String,
+    pub pid: u32,
+    pub operation: String,
+    pub command: String,
+    pub ci_url: Option<String>,
+    pub acquired_at: DateTime<Utc>,
+    pub renewed_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub released_at: Option<DateTime<Utc>>,
+    pub terraform_lock_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Garbled(pub String);
+
+type Item = HashMap<String, AttributeValue>;
+
+impl LeaseRecord {
+    pub fn is_held(&self) -> bool {
+        self.state == LeaseState::Held
+    }
+
+    /// "alice@laptop (apply, pid 4242)".
+    pub fn describe_holder(&self) -> String {
+        format!("{} ({}, pid {})", self.holder, self.operation, self.pid)
+    }
+
+    pub fn from_item(item: &Item) -> Result<LeaseRecord, Garbled> {
+        match item.get(attr::FORMAT).map(|v| v.as_s()) {
+            Some(Ok(f)) if f == FORMAT_V1 => {}
+            Some(Ok(f)) => return Err(Garbled(format!("unknown format {f:?} (a newer tflock?)"))),
+            Some(Err(_)) => {
+                return Err(Garbled(format!(
+                    "attribute {} is not a string",
+                    attr::FORMAT
+                )));
+            }
+            None => return Err(Garbled("it has no tflock format marker".into())),
+        }
+        let state = match req_s(item, attr::STATE)? {
+            STATE_HELD => LeaseState::Held,
+            STATE_RELEASED => LeaseState::Released,
+            other => return Err(Garbled(format!("unknown state {other:?}"))),
+        };
+        let lease_ms = req_n(item, attr::LEASE_MS)?;
+        if lease_ms == 0 {
+            return Err(Garbled(format!("{} is zero", attr::LEASE_MS)));
+        }
+        let pid = req_n(item, attr::PID)?;
+        Ok(LeaseRecord {
+            state,
+            owner_token: req_s(item, attr::OWNER)?.to_string(),
+            rvn: req_s(item, attr::RVN)?.to_string(),
+            fence: req_n(item, attr::FENCE)?,
+            lease: Duration::from_millis(lease_ms),
+            holder: req_s(item, attr::HOLDER)?.to_string(),
+            host: req_s(item, attr::HOST)?.to_string(),
+            pid: u32::try_from(pid).map_err(|_| Garbled(format!("pid {pid} out of range")))?,
+            operation: req_s(item, attr::OPERATION)?.to_string(),
+            command: opt_s(item, attr::COMMAND)?.unwrap_or_default(),
+            ci_url: opt_s(item, attr::CI_URL)?,
+            acquired_at: req_time(item, attr::ACQUIRED_AT)?,
+            renewed_at: opt_time(item, attr::RENEWED_AT)?,
+            expires_at: opt_time(item, attr::EXPIRES_AT)?,
+            released_at: opt_time(item, attr::RELEASED_AT)?,
+            terraform_lock_id: opt_s(item, attr::TERRAFORM_LOCK_ID)?,
+        })
+    }
+}
+
+fn req_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Garbled> {
+    match item.get(name) {
+        None => Err(Garbled(format!("attribute {name} is missing"))),
+        Some(v) => v
+            .as_s()
+            .map(String::as_str)
+            .map_err(|_| Garbled(format!("attribute {name} is not a string"))),
+    }
+}
+
+fn opt_s(item: &Item, name: &str) -> Result<Option<String>, Garbled> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(_) => req_s(item, name).map(|s| Some(s.to_string())),
+    }
+}
+
+fn req_n(item: &Item, name: &str) -> Result<u64, Garbled> {
+    let v = item
+        .get(name)
+        .ok_or_else(|| Garbled(format!("attribute {name} is missing")))?;
+    let n = v
+        .as_n()
+        .map_err(|_| Garbled(format!("attribute {name} is not a number")))?;
+    n.parse().map_err(|_| {
+        Garbled(format!(
+            "attribute {name} = {:.40} is not a whole number in range",
+            n
+        ))
+    })
+}
+
+fn parse_time(name: &str, s: &str) -> Result<DateTime<Utc>, Garbled> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            Garbled(format!(
+                "attribute {name} = {s:.40} is not an RFC 3339 time"
+            ))
+        })
+}
+
+fn req_time(item: &Item, name: &str) -> Result<DateTime<Utc>, Garbled> {
+    parse_time(name, req_s(item, name)?)
+}
+
+fn opt_time(item: &Item, name: &str) -> Result<Option<DateTime<Utc>>, Garbled> {
+    opt_s(item, name)?.map(|s| parse_time(name, &s)).transpose()
+}
+
+/// terraform's own lock item (`LockID = <bucket>/<path>`), whose `Info`
+/// attribute holds terraform's LockInfo as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct TerraformLock {
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    #[serde(rename = "Operation", default)]
+    pub operation: String,
+    #[serde(rename = "Info", default)]
+    pub info: String,
+    #[serde(rename = "Who", default)]
+    pub who: String,
+    #[serde(rename = "Version", default)]
+    pub version: String,
+    #[serde(rename = "Created", default)]
+    pub created: String,
+    #[serde(rename = "Path", default)]
+    pub path: String,
+}
+
+impl TerraformLock {
+    /// Parses terraform's item. An item without a readable `Info` (written by
+    /// something else) is still a lock: it is reported with what is known.
+    pub fn from_item(item: &Item) -> TerraformLock {
+        item.get("Info")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(|| TerraformLock {
+                id: String::new(),
+                operation: String::new(),
+                info: "(no readable Info attribute)".into(),
+                who: String::new(),
+                version: String::new(),
+                created: String::new(),
+                path: item
+                    .get(attr::KEY)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn sample() -> Item {
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        let n = |v: &str| AttributeValue::N(v.to_string());
+        HashMap::from([
+            (attr::KEY.to_string(), s("tflock:b/k")),
+            (attr::FORMAT.to_string(), s(FORMAT_V1)),
+            (attr::STATE.to_string(), s(STATE_HELD)),
+            (attr::OWNER.to_string(), s("tok")),
+            (attr::RVN.to_string(), s("rvn")),
+            (attr::FENCE.to_string(), n("7")),
+            (attr::LEASE_MS.to_string(), n("30000")),
+            (attr::HOLDER.to_string(), s("alice@laptop")),
+            (attr::HOST.to_string(), s("laptop")),
+            (attr::PID.to_string(), n("4242")),
+            (attr::OPERATION.to_string(), s("apply")),
+            (attr::COMMAND.to_string(), s("terraform apply")),
+            (attr::ACQUIRED_AT.to_string(), s("2026-11-26T10:00:00.000Z")),
+            (attr::EXPIRES_AT.to_string(), s("2026-11-26T10:00:30.000Z")),
+        ])
+    }
+
+    #[test]
+    fn parses_a_well_formed_item() {
+        let r = LeaseRecord::from_item(&sample()).unwrap();
+        assert!(r.is_held());
+        assert_eq!(
+            (r.fence, r.pid, r.lease),
+            (7, 4242, Duration::from_secs(30))
+        );
+        assert_eq!(r.describe_holder(), "alice@laptop (apply, pid 4242)");
+        assert_eq!(r.ci_url, None);
+    }
+
+    #[test]
+    fn rejects_garbled_items_with_a_reason() {
+        let cases: Vec<(&str, Option<AttributeValue>, &str)> = vec![
+            (attr::FORMAT, None, "format marker"),
+            (
+                attr::FORMAT,
+                Some(AttributeValue::S("lease-v9".into())),
+                "unknown format",
+            ),
+            (
+                attr::STATE,
+                Some(AttributeValue::S("maybe".into())),
+                "unknown state",
+            ),
+            (attr::OWNER, None, "owner_token is missing"),
+            (
+                attr::FENCE,
+                Some(AttributeValue::S("7".into())),
+                "fence is not a number",
+            ),
+            (
+                attr::FENCE,
+                Some(AttributeValue::N("-1".into())),
+                "not a whole number",
+            ),
+            (
+                attr::FENCE,
+                Some(AttributeValue::N("1e400".into())),
+                "not a whole number",
+            ),
+            (
+                attr::LEASE_MS,
+                Some(AttributeValue::N("0".into())),
+                "is zero",
+            ),
+            (
+                attr::PID,
+                Some(AttributeValue::N("99999999999".into())),
+                "out of range",
+            ),
+            (
+                attr::ACQUIRED_AT,
+                Some(AttributeValue::S("yesterday".into())),
+                "RFC 3339",
+            ),
+            (
+                attr::HOLDER,
+                Some(AttributeValue::Bool(true)),
+                "holder is not a string",
+            ),
+        ];
+        for (name, value, expect) in cases {
+            let mut item = sample();
+            match value {
+                Some(v) => item.insert(name.to_string(), v),
+                None => item.remove(name),
+            };
+            let err = LeaseRecord::from_item(&item).unwrap_err().to_string();
+            assert!(err.contains(expect), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn terraform_lock_info_is_parsed_or_reported() {
+        let info = r#"{"ID":"386e","Operation":"OperationTypeApply","Info":"","Who":"root@vm","Version":"1.11.4","Created":"2026-11-26T12:33:49.675688654Z","Path":"state/app/terraform.tfstate"}"#;
+        let item = HashMap::from([
+            (
+                "LockID".to_string(),
+                AttributeValue::S("state/app/terraform.tfstate".into()),
+            ),
+            ("Info".to_string(), AttributeValue::S(info.into())),
+        ]);
+        let lock = TerraformLock::from_item(&item);
+        assert_eq!((lock.id.as_str(), lock.who.as_str()), ("386e", "root@vm"));
+        let item = HashMap::from([("LockID".to_string(), AttributeValue::S("x/y".into()))]);
+        assert_eq!(TerraformLock::from_item(&item).path, "x/y");
+    }
+}

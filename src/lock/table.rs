@@ -1,0 +1,484 @@
+//! The lease protocol on DynamoDB (DESIGN §4): every write is conditional, and
+//! every refusal returns the item as it was, so no decision rests on a second,
+//! racy read.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::record::{self, LeaseRecord, TerraformLock, attr};
+use crate::aws::{self, Dynamo};
+use crate::error::Error;
+use crate::holder::Holder;
+
+/// How long after its wall-clock expiry an abandoned lease may be collected
+/// by the table's TTL. Long enough that no clock skew matters; a lease is
+/// only ever declared dead by observation, never by this.
+const GC_GRACE: chrono::Duration = chrono::Duration::hours(24);
+
+/// A failed call, and whether trying again later could help.
+#[derive(Debug)]
+pub struct CallError {
+    pub error: Error,
+    pub transient: bool,
+}
+
+impl From<Error> for CallError {
+    fn from(error: Error) -> Self {
+        CallError {
+            error,
+            transient: false,
+        }
+    }
+}
+
+/// What this process holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub token: String,
+    pub rvn: String,
+    pub fence: u64,
+    pub duration: Duration,
+}
+
+#[derive(Debug)]
+pub enum Acquire {
+    Acquired(Lease),
+    /// Somebody else holds it: the item as it was when we were refused.
+    Held(LeaseRecord),
+}
+
+#[derive(Debug)]
+pub enum Renew {
+    Renewed,
+    /// The lease is no longer ours (force-unlocked or taken over): the item
+    /// as found, if any.
+    Lost(Option<Box<LeaseRecord>>),
+}
+
+#[derive(Debug)]
+pub enum Release {
+    Released,
+    /// The item was not ours to release any more.
+    NotOurs(Option<Box<LeaseRecord>>),
+}
+
+#[derive(Clone)]
+pub struct LeaseTable {
+    dynamo: Dynamo,
+    table: String,
+    lock_key: String,
+    item_key: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn is_conditional_failure(
+    err: &SdkError<UpdateItemError>,
+) -> Option<Option<&HashMap<String, AttributeValue>>> {
+    match err.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(e)) => Some(e.item()),
+        _ => None,
+    }
+}
+
+impl LeaseTable {
+    pub fn new(dynamo: Dynamo, table: &str, lock_key: &str) -> LeaseTable {
+        LeaseTable {
+            dynamo,
+            table: table.to_string(),
+            lock_key: lock_key.to_string(),
+            item_key: record::lease_item_key(lock_key),
+        }
+    }
+
+    pub fn lock_key(&self) -> &str {
+        &self.lock_key
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn dynamo(&self) -> &Dynamo {
+        &self.dynamo
+    }
+
+    fn garbled(&self, why: record::Garbled) -> Error {
+        Error::config(format!(
+            "the lock item {:?} in table {} is not a lease tflock can read ({why}); it was left untouched: \
+             inspect it, and remove it by hand if nothing owns it",
+            self.item_key, self.table
+        ))
+    }
+
+    fn parse(&self, item: &HashMap<String, AttributeValue>) -> Result<LeaseRecord, Error> {
+        LeaseRecord::from_item(item).map_err(|e| self.garbled(e))
+    }
+
+    /// Turns an SDK failure into a [`CallError`], explaining a key-schema
+    /// mismatch (DynamoDB only says "The provided key element does not match
+    /// the schema") by describing the table.
+    async fn call_error<E>(&self, doing: &str, err: SdkError<E>) -> CallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if let SdkError::ServiceError(se) = &err
+            && se.err().code() == Some("ValidationException")
+            && se.err().message().is_some_and(|m| m.contains("key"))
+            && let Some(schema) = self.describe_key_schema().await
+            && schema != "LockID (S)"
+        {
+            return CallError {
+                error: Error::config(format!(
+                    "table {} has the key schema {schema}; tflock, like terraform, needs a table whose only key is LockID (String)",
+                    self.table
+                )),
+                transient: false,
+            };
+        }
+        CallError {
+            transient: !aws::is_permanent(&err),
+            error: aws::failure(&self.dynamo, &self.table, doing, &err),
+        }
+    }
+
+    async fn describe_key_schema(&self) -> Option<String> {
+        let out = self
+            .dynamo
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .ok()?;
+        let table = out.table()?;
+        let types: HashMap<&str, &str> = table
+            .attribute_definitions()
+            .iter()
+            .map(|d| (d.attribute_name(), d.attribute_type().as_str()))
+            .collect();
+        Some(
+            table
+                .key_schema()
+                .iter()
+                .map(|k| {
+                    let name = k.attribute_name();
+                    format!("{name} ({})", types.get(name).copied().unwrap_or("?"))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+
+    /// One conditional write: succeeds only when no live lease exists (absent
+    /// or released), raises the fence by one, and installs `token` and a new
+    /// RVN. A refusal returns the holder's item. When a retry of ours finds
+    /// our own token (the first response was lost), the lease is ours.
+    pub async fn acquire(
+        &self,
+        holder: &Holder,
+        duration: Duration,
+        token: &str,
+    ) -> Result<Acquire, CallError> {
+        let rvn = new_token();
+        let now = Utc::now();
+        let expires = now + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        let gc_at = (expires + GC_GRACE).timestamp();
+        let mut set = vec![
+            "#format = :format",
+            "#state = :held",
+            "#owner = :token",
+            "#rvn = :rvn",
+            "#fence = if_not_exists(#fence, :zero) + :one",
+            "#lease_ms = :lease_ms",
+            "#holder = :holder",
+            "#host = :host",
+            "#pid = :pid",
+            "#operation = :operation",
+            "#command = :command",
+            "#acquired_at = :now",
+            "#renewed_at = :now",
+            "#expires_at = :expires",
+            "#gc_at = :gc_at",
+        ];
+        // Attributes of the previous holder that must not survive into ours.
+        let mut remove = vec!["#released_at", "#terraform_lock_id"];
+        let mut req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .condition_expression("attribute_not_exists(#key) OR #state = :released")
+            .expression_attribute_names("#key", attr::KEY)
+            .expression_attribute_names("#format", attr::FORMAT)
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#owner", attr::OWNER)
+            .expression_attribute_names("#rvn", attr::RVN)
+            .expression_attribute_names("#fence", attr::FENCE)
+            .expression_attribute_names("#lease_ms", attr::LEASE_MS)
+            .expression_attribute_names("#holder", attr::HOLDER)
+            .expression_attribute_names("#host", attr::HOST)
+            .expression_attribute_names("#pid", attr::PID)
+            .expression_attribute_names("#operation", attr::OPERATION)
+            .expression_attribute_names("#command", attr::COMMAND)
+            .expression_attribute_names("#acquired_at", attr::ACQUIRED_AT)
+            .expression_attribute_names("#renewed_at", attr::RENEWED_AT)
+            .expression_attribute_names("#expires_at", attr::EXPIRES_AT)
+            .expression_attribute_names("#gc_at", attr::GC_AT)
+            .expression_attribute_names("#released_at", attr::RELEASED_AT)
+            .expression_attribute_names("#terraform_lock_id", attr::TERRAFORM_LOCK_ID)
+            .expression_attribute_names("#ci_url", attr::CI_URL)
+            .expression_attribute_values(":format", s(record::FORMAT_V1))
+            .expression_attribute_values(":held", s(record::STATE_HELD))
+            .expression_attribute_values(":released", s(record::STATE_RELEASED))
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":rvn", s(&rvn))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":lease_ms", n(duration.as_millis()))
+            .expression_attribute_values(":holder", s(holder.who()))
+            .expression_attribute_values(":host", s(&holder.host))
+            .expression_attribute_values(":pid", n(holder.pid))
+            .expression_attribute_values(":operation", s(&holder.operation))
+            .expression_attribute_values(":command", s(&holder.command))
+            .expression_attribute_values(":now", s(rfc3339(now)))
+            .expression_attribute_values(":expires", s(rfc3339(expires)))
+            .expression_attribute_values(":gc_at", n(gc_at))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match &holder.ci_url {
+            Some(url) => {
+                set.push("#ci_url = :ci_url");
+                req = req.expression_attribute_values(":ci_url", s(url));
+            }
+            None => remove.push("#ci_url"),
+        }
+        let expr = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
+        let doing = format!("acquire lock {}", self.lock_key);
+        match req.update_expression(expr).send().await {
+            Ok(out) => {
+                let fence = out
+                    .attributes()
+                    .and_then(|a| a.get(attr::FENCE))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| {
+                        Error::Internal("the acquire response carried no fence".into())
+                    })?;
+                Ok(Acquire::Acquired(Lease {
+                    token: token.to_string(),
+                    rvn,
+                    fence,
+                    duration,
+                }))
+            }
+            Err(err) => match is_conditional_failure(&err) {
+                Some(Some(item)) => {
+                    let holder = self.parse(item)?;
+                    if holder.owner_token == token && holder.is_held() {
+                        // Our earlier attempt landed; its response was lost.
+                        return Ok(Acquire::Acquired(Lease {
+                            token: token.to_string(),
+                            rvn: holder.rvn,
+                            fence: holder.fence,
+                            duration,
+                        }));
+                    }
+                    Ok(Acquire::Held(holder))
+                }
+                // Refused, yet no item came back: the service did not honour
+                // ReturnValuesOnConditionCheckFailure. Read it instead.
+                Some(None) => match self.read().await? {
+                    Some(holder) => Ok(Acquire::Held(holder)),
+                    None => Err(CallError {
+                        error: Error::Unavailable(format!(
+                            "cannot {doing}: refused without a holder"
+                        )),
+                        transient: true,
+                    }),
+                },
+                None => {
+                    // A fence that is not a number makes the update itself
+                    // invalid: report the item rather than the SDK error.
+                    if err.code() == Some("ValidationException")
+                        && err.message().is_some_and(|m| m.contains("operand"))
+                    {
+                        return Err(self
+                            .garbled(record::Garbled("its fence is not a number".into()))
+                            .into());
+                    }
+                    Err(self.call_error(&doing, err).await)
+                }
+            },
+        }
+    }
+
+    /// Extends the lease: conditional on our token and the RVN we last wrote,
+    /// and sets a new RVN (what observers watch to see that we are alive).
+    pub async fn renew(
+        &self,
+        lease: &mut Lease,
+        terraform_lock_id: Option<&str>,
+    ) -> Result<Renew, CallError> {
+        let rvn = new_token();
+        let now = Utc::now();
+        let expires =
+            now + chrono::Duration::from_std(lease.duration).unwrap_or(chrono::Duration::MAX);
+        let mut set =
+            "SET #rvn = :new_rvn, #renewed_at = :now, #expires_at = :expires, #gc_at = :gc_at"
+                .to_string();
+        let mut req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .condition_expression("#owner = :token AND #rvn = :rvn AND #state = :held")
+            .expression_attribute_names("#owner", attr::OWNER)
+            .expression_attribute_names("#rvn", attr::RVN)
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#renewed_at", attr::RENEWED_AT)
+            .expression_attribute_names("#expires_at", attr::EXPIRES_AT)
+            .expression_attribute_names("#gc_at", attr::GC_AT)
+            .expression_attribute_values(":token", s(&lease.token))
+            .expression_attribute_values(":rvn", s(&lease.rvn))
+            .expression_attribute_values(":held", s(record::STATE_HELD))
+            .expression_attribute_values(":new_rvn", s(&rvn))
+            .expression_attribute_values(":now", s(rfc3339(now)))
+            .expression_attribute_values(":expires", s(rfc3339(expires)))
+            .expression_attribute_values(":gc_at", n((expires + GC_GRACE).timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(id) = terraform_lock_id {
+            set.push_str(", #terraform_lock_id = :tf_id");
+            req = req
+                .expression_attribute_names("#terraform_lock_id", attr::TERRAFORM_LOCK_ID)
+                .expression_attribute_values(":tf_id", s(id));
+        }
+        match req.update_expression(set).send().await {
+            Ok(_) => {
+                lease.rvn = rvn;
+                Ok(Renew::Renewed)
+            }
+            Err(err) => match is_conditional_failure(&err) {
+                Some(item) => {
+                    let found = item.map(|i| self.parse(i)).transpose()?;
+                    match found {
+                        // Still ours, with an RVN we did not know: an earlier
+                        // renewal landed but its response was lost. Adopt it;
+                        // the caller renews again at once.
+                        Some(r) if r.owner_token == lease.token && r.is_held() => {
+                            lease.rvn = r.rvn;
+                            Err(CallError {
+                                error: Error::Unavailable("a renewal's response was lost".into()),
+                                transient: true,
+                            })
+                        }
+                        other => Ok(Renew::Lost(other.map(Box::new))),
+                    }
+                }
+                None => Err(self
+                    .call_error(&format!("renew lease {}", self.lock_key), err)
+                    .await),
+            },
+        }
+    }
+
+    /// Marks the lease released, keeping the item (and so the fence).
+    /// Conditional on our token only, so it is idempotent and works after a
+    /// renewal whose response was lost. Also the clean-up after an interrupted
+    /// acquire: with a token that never landed, it changes nothing.
+    pub async fn release(&self, token: &str) -> Result<Release, CallError> {
+        let result = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .update_expression("SET #state = :released, #released_at = :now REMOVE #gc_at")
+            .condition_expression("#owner = :token")
+            .expression_attribute_names("#owner", attr::OWNER)
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#released_at", attr::RELEASED_AT)
+            .expression_attribute_names("#gc_at", attr::GC_AT)
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":released", s(record::STATE_RELEASED))
+            .expression_attribute_values(":now", s(rfc3339(Utc::now())))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Release::Released),
+            Err(err) => match is_conditional_failure(&err) {
+                Some(item) => Ok(Release::NotOurs(
+                    item.and_then(|i| LeaseRecord::from_item(i).ok())
+                        .map(Box::new),
+                )),
+                None => Err(self
+                    .call_error(&format!("release lock {}", self.lock_key), err)
+                    .await),
+            },
+        }
+    }
+
+    /// The lease item, strongly consistent. `None` when there is none.
+    pub async fn read(&self) -> Result<Option<LeaseRecord>, CallError> {
+        let out = self
+            .dynamo
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .consistent_read(true)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out.item().map(|i| self.parse(i)).transpose()?),
+            Err(err) => Err(self
+                .call_error(&format!("read lock {}", self.lock_key), err)
+                .await),
+        }
+    }
+
+    /// terraform's own lock item, if present.
+    pub async fn read_terraform_lock(
+        &self,
+        table: &str,
+        lock_id: &str,
+    ) -> Result<Option<TerraformLock>, CallError> {
+        let out = self
+            .dynamo
+            .client
+            .get_item()
+            .table_name(table)
+            .key(attr::KEY, s(lock_id))
+            .consistent_read(true)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out.item().map(TerraformLock::from_item)),
+            Err(err) => Err(self
+                .call_error(&format!("read terraform's lock {lock_id}"), err)
+                .await),
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Effective settings: command-line flags win over environment variables,
+//! which win over terraform's backend configuration (DESIGN §3). clap already
+//! merged flags with the `TFLOCK_*` variables; this adds the backend and the
+//! standard AWS variables, and validates the lease timing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::backend::{self, Backend};
+use crate::cli::GlobalArgs;
+use crate::duration;
+use crate::error::{Error, Result};
+
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Below this, one slow request would cost the lease; nobody needs it shorter.
+pub const MIN_LEASE: Duration = Duration::from_secs(1);
+pub const MIN_HEARTBEAT: Duration = Duration::from_millis(100);
+
+/// Reads an environment variable, treating empty as unset (as shells and CI
+/// systems often export `VAR=` to mean "nothing").
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Which lock, in which table, reached how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub table: String,
+    pub lock_key: String,
+    /// terraform's own lock item for the same state, when the backend is known:
+    /// (table, LockID).
+    pub terraform_lock: Option<(String, String)>,
+    pub aws: AwsSettings,
+}
+
+/// How to reach DynamoDB. `None` leaves the value to the AWS SDK's own chain
+/// (environment variables, profile files), which already gives the standard
+/// `AWS_*` variables precedence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub dynamodb_endpoint: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Lease timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub lease: Duration,
+    pub heartbeat: Duration,
+    pub lock_timeout: Duration,
+}
+
+pub fn workdir(global: &GlobalArgs) -> Result<PathBuf> {
+    let dir = match &global.chdir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
+    };
+    if !dir.is_dir() {
+        return Err(Error::config(format!(
+            "-C {}: not a directory",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+impl Timing {
+    /// `child_lock_timeout` is terraform's `-lock-timeout` found among the
+    /// child's arguments: honoured as tflock's default too.
+    pub fn resolve(global: &GlobalArgs, child_lock_timeout: Option<Duration>) -> Result<Timing> {
+        let parse = |flag: &str, v: &Option<String>| -> Result<Option<Duration>> {
+            match v.as_deref().filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => duration::parse(s)
+                    .map(Some)
+                    .map_err(|e| Error::config(format!("--{flag}: {e}"))),
+            }
+        };
+        let lease = parse("lease", &global.lease)?.unwrap_or(DEFAULT_LEASE);
+        if lease < MIN_LEASE {
+            return Err(Error::config(format!(
+                "--lease {} is too short: at least {}",
+                duration::format(lease),
+                duration::format(MIN_LEASE)
+            )));
+        }
+        let heartbeat = parse("heartbeat", &global.heartbeat)?.unwrap_or(lease / 3);
+        if heartbeat > lease / 2 {
+            return Err(Error::config(format!(
+                "--heartbeat {} is more than half the lease ({}): one late renewal would lose the lease; use at most {}",
+                duration::format(heartbeat),
+                duration::format(lease),
+                duration::format(lease / 2)
+            )));
+        }
+        if heartbeat < MIN_HEARTBEAT {
+            return Err(Error::config(format!(
+                "--heartbeat {} is too short: at least {}",
+                duration::format(heartbeat),
+                duration::format(MIN_HEARTBEAT)
+            )));
+        }
+        let lock_timeout = parse("lock-timeout", &global.lock_timeout)?
+            .or(child_lock_timeout)
+            .unwrap_or(Duration::ZERO);
+        Ok(Timing {
+            lease,
+            heartbeat,
+            lock_timeout,
+        })
+    }
+}
+
+impl Target {
+    pub fn resolve(global: &GlobalArgs, workdir: &Path, env: EnvLookup) -> Result<Target> {
+        let data_dir = backend::data_dir(workdir, env("TF_DATA_DIR").as_deref());
+        let backend = backend::read(&data_dir, env("TF_WORKSPACE").as_deref())?;
+        let flag = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let table_flag = flag(&global.table);
+        let key_flag = flag(&global.lock_key);
+
+        let s3 = match &backend {
+            Backend::S3(s3) => Some(s3),
+            Backend::Other { kind } if table_flag.is_none() || key_flag.is_none() => {
+                return Err(Error::config(format!(
+                    "the backend of {} is \"{kind}\": tflock derives its lock from s3 backends only; \
+                     pass --table and --lock-key to lock it anyway",
+                    workdir.display()
+                )));
+            }
+            Backend::Other { .. } => None,
+            Backend::None if table_flag.is_none() || key_flag.is_none() => {
+                return Err(Error::config(format!(
+                    "no terraform backend in {} (no {}/terraform.tfstate: has `terraform init` run?); \
+                     pass --table and --lock-key to lock without one",
+                    workdir.display(),
+                    data_dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )));
+            }
+            Backend::None => None,
+        };
+
+        let table = match (table_flag, s3.and_then(|b| b.dynamodb_table.clone())) {
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => {
+                let how = if s3.is_some_and(|b| b.use_lockfile) {
+                    "it locks with an S3 lockfile (use_lockfile)"
+                } else {
+                    "it has no dynamodb_table"
+                };
+                return Err(Error::config(format!(
+                    "the s3 backend names no DynamoDB table ({how}); tflock keeps its lease in DynamoDB: \
+                     pass --table (or TFLOCK_TABLE) with a table whose key is LockID (String); \
+                     `tflock setup --table NAME` creates one"
+                )));
+            }
+        };
+        let lock_key = match (key_flag, s3) {
+            (Some(k), _) => k,
+            (None, Some(b)) => b.terraform_lock_id(),
+            (None, None) => unreachable!("checked above: no backend requires --lock-key"),
+        };
+        let terraform_lock =
+            s3.and_then(|b| b.dynamodb_table.clone().map(|t| (t, b.terraform_lock_id())));
+
+        // Flags > environment > backend (the SDK reads the environment itself,
+        // so a backend value is only filled in where the environment is silent).
+        let region = flag(&global.region).or_else(|| {
+            if env("AWS_REGION").is_some() || env("AWS_DEFAULT_REGION").is_some() {
+                None
+            } else {
+                s3.and_then(|b| b.region.clone())
+            }
+        });
+        let dynamodb_endpoint =
+            if env("AWS_ENDPOINT_URL_DYNAMODB").is_some() || env("AWS_ENDPOINT_URL").is_some() {
+                None
+            } else {
+                s3.and_then(|b| b.dynamodb_endpoint.clone())
+            };
+        let profile = if env("AWS_PROFILE").is_some() {
+            None
+        } else {
+            s3.and_then(|b| b.profile.clone())
+        };
+
+        Ok(Target {
+            table,
+            lock_key,
+            terraform_lock,
+            aws: AwsSettings {
+                region,
+                dynamodb_endpoint,
+                profile,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn global() -> GlobalArgs {
+        GlobalArgs::default()
+    }
+
+    fn s3_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".terraform")).unwrap();
+        std::fs::write(
+            dir.path().join(".terraform/terraform.tfstate"),
+            r#"{"backend":{"type":"s3","config":{"bucket":"b","key":"k.tfstate","region":"eu-west-1",
+               "dynamodb_table":"locks","endpoints":{"dynamodb":"http://127.0.0.1:1"},"profile":"dev"}}}"#,
+        )
+        .unwrap();
+        dir
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn backend_supplies_everything_by_default() {
+        let dir = s3_dir();
+        let t = Target::resolve(&global(), dir.path(), &env_of(&[])).unwrap();
+        assert_eq!(t.table, "locks");
+        assert_eq!(t.lock_key, "b/k.tfstate");
+        assert_eq!(
+            t.terraform_lock,
+            Some(("locks".into(), "b/k.tfstate".into()))
+        );
+        assert_eq!(t.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            t.aws.dynamodb_endpoint.as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        assert_eq!(t.aws.profile.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn flags_beat_environment_beats_backend() {
+        let dir = s3_dir();
+        let env = env_of(&[
+            ("AWS_REGION", "us-east-2"),
+            ("AWS_ENDPOINT_URL", "http://x"),
+            ("AWS_PROFILE", "p"),
+        ]);
+        let t = Target::resolve(&global(), dir.path(), &env).unwrap();
+        assert_eq!(
+            t.aws,
+            AwsSettings::default(),
+            "the SDK reads the environment itself"
+        );
+        let mut g = global();
+        g.region = Some("ap-south-1".into());
+        g.table = Some("other".into());
+        g.lock_key = Some("mine".into());
+        let t = Target::resolve(&g, dir.path(), &env).unwrap();
+        assert_eq!(t.aws.region.as_deref(), Some("ap-south-1"));
+        assert_eq!((t.table.as_str(), t.lock_key.as_str()), ("other", "mine"));
+    }
+
+    #[test]
+    fn no_backend_needs_table_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Target::resolve(&global(), dir.path(), &env_of(&[])).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
+        assert!(err.to_string().contains("--table and --lock-key"), "{err}");
+        let mut g = global();
+        g.table = Some("t".into());
+        g.lock_key = Some("k".into());
+        let t = Target::resolve(&g, dir.path(), &env_of(&[])).unwrap();
+        assert_eq!(t.terraform_lock, None);
+    }
+
+    #[test]
+    fn timing_defaults_and_limits() {
+        let t = Timing::resolve(&global(), None).unwrap();
+        assert_eq!(
+            (t.lease, t.heartbeat, t.lock_timeout),
+            (
+                Duration::from_secs(30),
+                Duration::from_secs(10),
+                Duration::ZERO
+            )
+        );
+        let t = Timing::resolve(&global(), Some(Duration::from_secs(60))).unwrap();
+        assert_eq!(
+            t.lock_timeout,
+            Duration::from_secs(60),
+            "terraform's -lock-timeout is the default"
+        );
+        let mut g = global();
+        g.lock_timeout = Some("5s".into());
+        assert_eq!(
+            Timing::resolve(&g, Some(Duration::from_secs(60)))
+                .unwrap()
+                .lock_timeout,
+            Duration::from_secs(5)
+        );
+        g.lease = Some("10s".into());
+        g.heartbeat = Some("6s".into());
+        let err = Timing::resolve(&g, None).unwrap_err();
+        assert!(
+            err.to_string().contains("more than half the lease"),
+            "{err}"
+        );
+        g.heartbeat = Some("ten".into());
+        assert_eq!(
+            Timing::resolve(&g, None).unwrap_err().exit_code(),
+            crate::error::exit::CONFIG
+        );
+    }
+}

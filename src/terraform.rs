@@ -1,0 +1,205 @@
+//! Which terraform commands write state (and so run under the lease), and
+//! what tflock reads from their arguments.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use crate::duration;
+use crate::error::{Error, Result};
+
+/// What to do with a terraform command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Run under the lease. `operation` names it in the lock record.
+    Locked {
+        operation: String,
+        lock_timeout: Option<Duration>,
+    },
+    /// Hand straight to terraform, no lock: read-only commands, help, and
+    /// runs where the user turned locking off with `-lock=false`.
+    PassThrough { why: &'static str },
+}
+
+const LOCKING: &[&str] = &[
+    "plan", "apply", "destroy", "import", "refresh", "taint", "untaint",
+];
+const LOCKING_STATE: &[&str] = &["mv", "rm", "push", "replace-provider"];
+
+pub fn classify(args: &[OsString]) -> Result<Plan> {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(command) = words.first() else {
+        return Ok(Plan::PassThrough { why: "no command" });
+    };
+    let operation = if LOCKING.contains(&command.as_str()) {
+        command.clone()
+    } else if command == "state" {
+        // The subcommand is the first word after "state" that is not a flag.
+        match words[1..].iter().find(|w| !w.starts_with('-')) {
+            Some(sub) if LOCKING_STATE.contains(&sub.as_str()) => format!("state {sub}"),
+            _ => {
+                return Ok(Plan::PassThrough {
+                    why: "read-only state command",
+                });
+            }
+        }
+    } else {
+        return Ok(Plan::PassThrough {
+            why: "does not write state",
+        });
+    };
+    let flags = Flags::scan(&words[1..])?;
+    if flags.help {
+        return Ok(Plan::PassThrough { why: "help" });
+    }
+    if flags.lock_disabled {
+        return Ok(Plan::PassThrough { why: "-lock=false" });
+    }
+    Ok(Plan::Locked {
+        operation,
+        lock_timeout: flags.lock_timeout,
+    })
+}
+
+#[derive(Default)]
+struct Flags {
+    help: bool,
+    lock_disabled: bool,
+    lock_timeout: Option<Duration>,
+}
+
+impl Flags {
+    /// Reads terraform's flags the way Go's flag package does: `-name`,
+    /// `--name`, `-name=value`, `-name value`.
+    fn scan(words: &[String]) -> Result<Flags> {
+        let mut flags = Flags::default();
+        let mut i = 0;
+        while i < words.len() {
+            let w = &words[i];
+            i += 1;
+            if !w.starts_with('-') || w == "-" {
+                continue;
+            }
+            let body = w.trim_start_matches('-');
+            let (name, value) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            match name {
+                "h" | "help" => flags.help = true,
+                "lock" => {
+                    flags.lock_disabled = matches!(
+                        value.as_deref(),
+                        Some("false" | "0" | "f" | "F" | "FALSE" | "False")
+                    )
+                }
+                "lock-timeout" => {
+                    let value = match value {
+                        Some(v) => v,
+                        None if i < words.len() => {
+                            i += 1;
+                            words[i - 1].clone()
+                        }
+                        None => {
+                            return Err(Error::config("terraform's -lock-timeout needs a value"));
+                        }
+                    };
+                    let d = duration::parse(&value)
+                        .map_err(|e| Error::config(format!("terraform's -lock-timeout: {e}")))?;
+                    flags.lock_timeout = Some(d);
+                }
+                _ => {}
+            }
+        }
+        Ok(flags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Plan {
+        classify(&args.iter().map(OsString::from).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn locked(op: &str) -> Plan {
+        Plan::Locked {
+            operation: op.into(),
+            lock_timeout: None,
+        }
+    }
+
+    #[test]
+    fn state_writing_commands_are_locked() {
+        for cmd in LOCKING {
+            assert_eq!(plan(&[cmd]), locked(cmd));
+        }
+        assert_eq!(plan(&["state", "mv", "a", "b"]), locked("state mv"));
+        assert_eq!(
+            plan(&["state", "-lock-timeout=1s", "rm", "a"]).clone(),
+            Plan::Locked {
+                operation: "state rm".into(),
+                lock_timeout: Some(Duration::from_secs(1))
+            }
+        );
+        assert_eq!(
+            plan(&["state", "replace-provider", "a", "b"]),
+            locked("state replace-provider")
+        );
+    }
+
+    #[test]
+    fn everything_else_passes_through() {
+        for args in [
+            &["init"][..],
+            &["validate"],
+            &["output", "-json"],
+            &["show"],
+            &["fmt"],
+            &["version"],
+            &["workspace", "select", "x"],
+            &["providers"],
+            &["graph"],
+            &["state", "list"],
+            &["state", "pull"],
+            &["state"],
+            &["console"],
+            &[],
+        ] {
+            assert!(matches!(plan(args), Plan::PassThrough { .. }), "{args:?}");
+        }
+        assert_eq!(plan(&["apply", "-help"]), Plan::PassThrough { why: "help" });
+        assert_eq!(
+            plan(&["plan", "-lock=false"]),
+            Plan::PassThrough { why: "-lock=false" }
+        );
+        assert_eq!(plan(&["plan", "-lock=true"]), locked("plan"));
+    }
+
+    #[test]
+    fn lock_timeout_is_read_in_every_spelling() {
+        for args in [
+            &["apply", "-lock-timeout=5m"][..],
+            &["apply", "--lock-timeout=5m"],
+            &["apply", "-lock-timeout", "5m"],
+        ] {
+            assert_eq!(
+                plan(args),
+                Plan::Locked {
+                    operation: "apply".into(),
+                    lock_timeout: Some(Duration::from_secs(300))
+                }
+            );
+        }
+        let err = classify(&[
+            OsString::from("apply"),
+            OsString::from("-lock-timeout=soon"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
+        assert!(classify(&[OsString::from("apply"), OsString::from("-lock-timeout")]).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real tflock binary against a real moto server and
+//! real terraform. See support/ for the harness.
+
+mod support;
+
+mod errors;
+mod guarded;
+mod signals;
+mod terraform_runs;

@@ -1,0 +1,180 @@
+//! Signals, crashes and lease loss, for real (DESIGN §4, §5).
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::support::proxy::{Mode, Proxy};
+use crate::support::*;
+
+fn released_at(f: &Fixture, key: &str) -> f64 {
+    let item = f.lease_item(key).unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339(&dynamo::s(&item, "released_at")).unwrap();
+    t.timestamp_micros() as f64 / 1e6
+}
+
+#[test]
+fn sigterm_is_forwarded_once_and_the_lease_released_after_the_child_stops() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let tflock = spawn(
+        f.tflock("term")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "60", "--linger", "1"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    signal(&tflock, Signal::SIGTERM);
+    let out = finish(tflock, Duration::from_secs(30));
+
+    assert_eq!(
+        code(&out),
+        143,
+        "the child's 128+15 passes through: {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        signals_received(&log),
+        ["SIGTERM"],
+        "forwarded exactly once"
+    );
+    let child_exit = child_log(&log)
+        .into_iter()
+        .find(|(e, _, _)| e == "exit")
+        .unwrap()
+        .2;
+    assert_eq!(f.lease_state("term").as_deref(), Some("released"));
+    assert!(
+        released_at(&f, "term") >= child_exit,
+        "released only after the child had stopped"
+    );
+}
+
+#[test]
+fn every_signal_is_forwarded_once_without_a_terminal() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let tflock = spawn(f.tflock("sigs").arg("run").args(f.sigchild(
+        &log,
+        &["--sleep", "60", "--ignore", "SIGINT", "--ignore", "SIGHUP"],
+    )));
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let mut expected = Vec::new();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+    ] {
+        signal(&tflock, sig);
+        expected.push(sig.as_str().to_string());
+        wait_until(
+            &format!("{sig} to reach the child"),
+            Duration::from_secs(10),
+            || signals_received(&log).len() == expected.len(),
+        );
+    }
+    let out = finish(tflock, Duration::from_secs(30));
+    assert_eq!(code(&out), 143);
+    assert_eq!(signals_received(&log), expected);
+}
+
+#[test]
+fn kill_9_of_tflock_makes_the_child_receive_sigterm() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let mut tflock = spawn(
+        f.tflock("orphan")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    tflock.kill().unwrap();
+    let _ = tflock.wait();
+    wait_until(
+        "the orphaned child to get SIGTERM",
+        Duration::from_secs(10),
+        || signals_received(&log) == ["SIGTERM"],
+    );
+    wait_until("the child to exit", Duration::from_secs(10), || {
+        child_log(&log).iter().any(|(e, _, _)| e == "exit")
+    });
+    // Nobody released it: the lease stays until proved stale.
+    assert_eq!(f.lease_state("orphan").as_deref(), Some("held"));
+}
+
+#[test]
+fn losing_the_lease_interrupts_the_child_once_and_exits_77() {
+    let mut f = Fixture::new();
+    let proxy = Proxy::start(f.moto.port);
+    f.endpoint = proxy.endpoint();
+    let log = f.path("child.log");
+    // The child ignores SIGINT, like a terraform that takes its time: tflock
+    // must still send it only once, and wait.
+    let tflock = spawn(
+        f.tflock("lost")
+            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "12", "--ignore", "SIGINT"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let cut = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    proxy.set(Mode::Refuse);
+    let out = finish(tflock, Duration::from_secs(40));
+
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert_eq!(
+        signals_received(&log),
+        ["SIGINT"],
+        "interrupted exactly once"
+    );
+    let interrupted = child_log(&log)
+        .into_iter()
+        .find(|(e, _, _)| e == "signal")
+        .unwrap()
+        .2;
+    assert!(
+        interrupted - cut < 3.0,
+        "interrupted {:.2}s after the outage began, before the 3s lease could be proved stale",
+        interrupted - cut
+    );
+    let err = stderr(&out);
+    assert!(err.contains("lost the lease on lost"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_short_outage_is_ridden_through() {
+    let mut f = Fixture::new();
+    let proxy = Proxy::start(f.moto.port);
+    f.endpoint = proxy.endpoint();
+    let log = f.path("child.log");
+    let tflock = spawn(
+        f.tflock("blip")
+            .args(["--lease", "6s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "5"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    proxy.set(Mode::Refuse);
+    // The outage itself: two heartbeats long, well inside the 6s lease.
+    std::thread::sleep(Duration::from_millis(2000));
+    proxy.set(Mode::Forward);
+    let out = finish(tflock, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(signals_received(&log).is_empty());
+    assert!(proxy.failed_connections() > 0, "the outage was real");
+    assert!(!stderr(&out).contains("lost"), "{}", stderr(&out));
+    assert_eq!(f.lease_state("blip").as_deref(), Some("released"));
+}

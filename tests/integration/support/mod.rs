@@ -1,0 +1,287 @@
+//! The test harness: the real tflock binary, a real moto server, real
+//! terraform, and a helper child that records the signals it receives.
+
+#![allow(dead_code)]
+
+pub mod dynamo;
+pub mod moto;
+pub mod proxy;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub use dynamo::{Dynamo, Item};
+use moto::Moto;
+
+pub const TFLOCK: &str = env!("CARGO_BIN_EXE_tflock");
+
+/// Waits for `cond` to hold, up to `timeout`; panics naming `what` if not.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+/// A unique, valid table/bucket name for this test.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// One test's world: its own table and bucket on the shared moto, and its own
+/// scratch directory.
+pub struct Fixture {
+    pub moto: &'static Moto,
+    pub table: String,
+    pub bucket: String,
+    pub dir: tempfile::TempDir,
+    pub dynamo: Dynamo,
+    /// Where tflock sends DynamoDB requests (moto, or a proxy in front of it).
+    pub endpoint: String,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let moto = moto::shared();
+        let table = unique("locks");
+        let bucket = unique("state");
+        let dynamo = Dynamo::new(moto.endpoint());
+        dynamo.create_table(
+            &table,
+            "LockID",
+            aws_sdk_dynamodb::types::ScalarAttributeType::S,
+        );
+        moto::create_bucket(moto, &bucket);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("terraformrc"), "").unwrap();
+        Fixture {
+            moto,
+            table,
+            bucket,
+            dir,
+            dynamo,
+            endpoint: moto.endpoint(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The environment every process of the test gets, and nothing else:
+    /// dummy credentials, no instance-metadata lookups, no terraform
+    /// checkpoint calls, no user configuration.
+    pub fn scrub(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("TF_CLI_CONFIG_FILE", self.path("terraformrc"))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+    }
+
+    /// tflock locking `key` in this fixture's table (no terraform backend).
+    pub fn tflock(&self, key: &str) -> Command {
+        let mut cmd = Command::new(TFLOCK);
+        self.scrub(&mut cmd);
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("TFLOCK_TABLE", &self.table)
+            .env("TFLOCK_LOCK_KEY", key);
+        cmd
+    }
+
+    /// tflock in a terraform directory (the backend names table and key).
+    pub fn tflock_in(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(TFLOCK);
+        self.scrub(&mut cmd);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    pub fn lease_item(&self, key: &str) -> Option<Item> {
+        self.dynamo.get(&self.table, &format!("tflock:{key}"))
+    }
+
+    pub fn lease_state(&self, key: &str) -> Option<String> {
+        self.lease_item(key).map(|i| dynamo::s(&i, "state"))
+    }
+
+    /// A command line that runs the signal-recording child.
+    pub fn sigchild(&self, log: &Path, extra: &[&str]) -> Vec<String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/sigchild.py");
+        let mut v = vec![
+            moto::python(),
+            script.to_string_lossy().into_owned(),
+            "--log".into(),
+            log.to_string_lossy().into_owned(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    }
+
+    /// A terraform working directory whose S3 backend points at this
+    /// fixture's bucket and table, initialised. Each apply runs a
+    /// `local-exec` that logs its start and end and sleeps `sleep_seconds`.
+    pub fn terraform_dir(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let endpoint = self.moto.endpoint();
+        let main_tf = format!(
+            r#"terraform {{
+  backend "s3" {{
+    bucket                      = "{bucket}"
+    key                         = "app/terraform.tfstate"
+    region                      = "us-east-1"
+    dynamodb_table              = "{table}"
+    endpoints                   = {{ s3 = "{endpoint}", dynamodb = "{endpoint}" }}
+    use_path_style              = true
+    skip_credentials_validation = true
+    skip_requesting_account_id  = true
+    skip_metadata_api_check     = true
+    skip_region_validation      = true
+    skip_s3_checksum            = true
+  }}
+}}
+
+variable "sleep_seconds" {{
+  type    = number
+  default = 0
+}}
+
+variable "log" {{
+  type    = string
+  default = "/dev/null"
+}}
+
+resource "terraform_data" "work" {{
+  triggers_replace = [timestamp()]
+  provisioner "local-exec" {{
+    command = "echo start $(date +%s.%N) >> ${{var.log}}; sleep ${{var.sleep_seconds}}; echo end $(date +%s.%N) >> ${{var.log}}"
+  }}
+}}
+"#,
+            bucket = self.bucket,
+            table = self.table,
+        );
+        std::fs::write(dir.join("main.tf"), main_tf).unwrap();
+        let mut init = Command::new("terraform");
+        self.scrub(&mut init);
+        let out = init
+            .current_dir(&dir)
+            .args(["init", "-input=false", "-no-color"])
+            .output()
+            .expect("terraform must be installed to run these tests");
+        assert!(
+            out.status.success(),
+            "terraform init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    }
+
+    /// terraform's lock item ID for `terraform_dir`'s state.
+    pub fn terraform_lock_id(&self) -> String {
+        format!("{}/app/terraform.tfstate", self.bucket)
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+/// Runs to completion, capturing output.
+pub fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("run tflock")
+}
+
+/// Starts in the background, output captured.
+pub fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tflock")
+}
+
+pub fn args<I, S>(cmd: &mut Command, args: I) -> &mut Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    cmd.args(args)
+}
+
+/// The events the signal-recording child wrote: (event, detail, time).
+pub fn child_log(path: &Path) -> Vec<(String, String, f64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut words: Vec<&str> = line.split_whitespace().collect();
+            let time: f64 = words.pop()?.parse().ok()?;
+            let event = words.first()?.to_string();
+            Some((event, words[1..].join(" "), time))
+        })
+        .collect()
+}
+
+pub fn signals_received(path: &Path) -> Vec<String> {
+    child_log(path)
+        .into_iter()
+        .filter(|(e, _, _)| e == "signal")
+        .map(|(_, d, _)| d)
+        .collect()
+}
+
+pub fn child_ready(path: &Path) -> bool {
+    child_log(path).iter().any(|(e, _, _)| e == "ready")
+}
+
+/// Sends `sig` to a process.
+pub fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).expect("kill");
+}
+
+/// Waits for a background process with a deadline; kills it if it overruns.
+pub fn finish(mut child: Child, timeout: Duration) -> Output {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().expect("collect output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "process did not finish within {timeout:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

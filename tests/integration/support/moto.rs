@@ -1,0 +1,121 @@
+//! A real moto server (DynamoDB + S3) on a free loopback port, one per test
+//! process, shared by all tests (each uses its own table and bucket).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The interpreter with moto installed: `TFLOCK_TEST_PYTHON` (set by
+/// scripts/test) or `python3`.
+pub fn python() -> String {
+    std::env::var("TFLOCK_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
+}
+
+pub fn shared() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        for _ in 0..3 {
+            if let Some(moto) = start() {
+                return moto;
+            }
+        }
+        panic!(
+            "could not start moto with `{} -m moto.server`: run the tests with scripts/test, \
+             which installs moto[server] when it is missing",
+            python()
+        );
+    })
+}
+
+fn start() -> Option<Moto> {
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("tflock-test-moto-{port}.log"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The server must die with the test process. PR_SET_PDEATHSIG fires when
+    // the spawning *thread* exits, so spawn from a thread that never does.
+    std::thread::spawn(move || {
+        let log = std::fs::File::create(&log).expect("moto log file");
+        let mut cmd = Command::new(python());
+        cmd.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+                Ok(())
+            });
+        }
+        let child = cmd.spawn();
+        let ok = child.is_ok();
+        tx.send(ok).ok();
+        if let Ok(mut child) = child {
+            let _ = child.wait();
+        }
+        loop {
+            std::thread::park();
+        }
+    });
+    if !rx.recv().ok()? {
+        return None;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if http_ok(port) {
+            return Some(Moto { port });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// One raw HTTP request to moto; returns the status code.
+pub fn http(port: u16, method: &str, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn http_ok(port: u16) -> bool {
+    http(port, "GET", "/moto-api/").is_some()
+}
+
+/// Creates an S3 bucket (moto accepts unsigned path-style requests).
+pub fn create_bucket(moto: &Moto, bucket: &str) {
+    let status = http(moto.port, "PUT", &format!("/{bucket}"));
+    assert_eq!(status, Some(200), "create bucket {bucket}");
+}
