@@ -33,6 +33,8 @@ pub enum Event<'a> {
         lock_key: &'a str,
         holder: &'a str,
         waited: Duration,
+        /// The first report of this wait.
+        first: bool,
     },
     Acquired {
         lock_key: &'a str,
@@ -129,8 +131,13 @@ impl Reporter {
             return;
         }
         match event {
-            Event::Waiting { lock_key, holder, waited } => {
-                if waited.is_zero() {
+            Event::Waiting {
+                lock_key,
+                holder,
+                waited,
+                first,
+            } => {
+                if first {
                     self.info(&format!("lock {lock_key} is held by {holder}; waiting"));
                 } else {
                     self.info(&format!(
@@ -167,11 +174,20 @@ impl Reporter {
     pub fn wait_display(&self, lock_key: &str) -> WaitDisplay {
         let spinner = (self.stderr_is_terminal && !self.json() && self.level >= Level::Normal)
             .then(|| {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} waiting {elapsed}: {wide_msg}",
+                ) {
+                    bar.set_style(style);
+                }
                 bar.enable_steady_tick(Duration::from_millis(120));
                 bar
-            });
+            })
+            // A terminal indicatif will not draw on (TERM=dumb): plain lines.
+            .filter(|bar| !bar.is_hidden());
         WaitDisplay {
             reporter: self.clone(),
             lock_key: lock_key.to_string(),
@@ -188,6 +204,7 @@ fn event_json(event: &Event) -> Value {
             lock_key,
             holder,
             waited,
+            ..
         } => {
             json!({"event": "waiting", "lock_key": lock_key, "holder": holder, "waited_seconds": secs(waited)})
         }
@@ -238,19 +255,17 @@ impl WaitDisplay {
     /// `holder` describes who holds it; `waited` is how long we have waited.
     pub fn update(&mut self, holder: &str, waited: Duration) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!(
-                "waiting {} for lock {}: held by {holder}",
-                duration::format(waited),
-                self.lock_key
-            ));
+            spinner.set_message(format!("lock {} is held by {holder}", self.lock_key));
             return;
         }
         if self.last_line.is_none_or(|t| t.elapsed() >= PLAIN_INTERVAL) {
+            let first = self.last_line.is_none();
             self.last_line = Some(Instant::now());
             self.reporter.event(Event::Waiting {
                 lock_key: &self.lock_key,
                 holder,
                 waited,
+                first,
             });
         }
     }

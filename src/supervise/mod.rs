@@ -101,19 +101,30 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<u8, Error> {
 
     let mut fenced = false;
     let mut lost_open = true;
+    // Whether the child has already been asked to stop (a forwarded SIGINT or
+    // SIGTERM, or Ctrl-C from the terminal): terraform reads one more
+    // interrupt as "exit immediately", which may lose state.
+    let mut asked_to_stop = false;
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            sig = signals.recv() => forward(sig, target, interactive, reporter),
+            sig = signals.recv() => {
+                asked_to_stop |= matches!(sig, Received::Interrupt | Received::Terminate);
+                forward(sig, target, interactive, reporter);
+            }
             lost = &mut lost_rx, if lost_open => {
                 lost_open = false;
                 if let Ok(Lost(reason)) = lost {
                     fenced = true;
                     reporter.event(Event::LeaseLost { lock_key: table.lock_key(), fence, reason: &reason });
-                    // Once, and never again by ourselves: a second SIGINT makes
-                    // terraform exit at once and may lose state.
-                    target.send(Signal::SIGINT);
-                    reporter.warn("interrupted the command (SIGINT) and waiting for it to stop");
+                    if asked_to_stop {
+                        reporter.warn("the command is already stopping; waiting for it");
+                    } else {
+                        // Once, and never again by ourselves.
+                        asked_to_stop = true;
+                        target.send(Signal::SIGINT);
+                        reporter.warn("interrupted the command (SIGINT) and waiting for it to stop");
+                    }
                 }
             }
         }

@@ -426,3 +426,18 @@ fn read_only_terraform_commands_pass_straight_through() {
     assert_eq!(code(&out), 5);
     assert_eq!(f.lease_state("pass").as_deref(), Some("released"));
 }
+
+#[test]
+fn concurrent_first_acquires_admit_exactly_one() {
+    let f = Fixture::new();
+    let runs: Vec<_> = (0..8)
+        .map(|_| spawn(f.tflock("race").args(["run", "--", "sleep", "3"])))
+        .collect();
+    let codes: Vec<i32> = runs
+        .into_iter()
+        .map(|r| code(&finish(r, Duration::from_secs(30))))
+        .collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 0).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 75).count(), 7, "{codes:?}");
+    assert_eq!(dynamo::s(&f.lease_item("race").unwrap(), "fence"), "1");
+}

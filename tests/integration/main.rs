@@ -5,5 +5,6 @@ mod support;
 
 mod errors;
 mod guarded;
+mod interactive;
 mod signals;
 mod terraform_runs;

@@ -178,3 +178,36 @@ fn a_short_outage_is_ridden_through() {
     assert!(!stderr(&out).contains("lost"), "{}", stderr(&out));
     assert_eq!(f.lease_state("blip").as_deref(), Some("released"));
 }
+
+#[test]
+fn losing_the_lease_after_an_interrupt_sends_no_second_one() {
+    let mut f = Fixture::new();
+    let proxy = Proxy::start(f.moto.port);
+    f.endpoint = proxy.endpoint();
+    let log = f.path("child.log");
+    let tflock = spawn(
+        f.tflock("stopping")
+            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "10", "--ignore", "SIGINT"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    signal(&tflock, Signal::SIGINT);
+    wait_until("the forwarded SIGINT", Duration::from_secs(10), || {
+        signals_received(&log).len() == 1
+    });
+    proxy.set(Mode::Refuse);
+    let out = finish(tflock, Duration::from_secs(40));
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already stopping"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        signals_received(&log),
+        ["SIGINT"],
+        "terraform would read a second SIGINT as 'exit now'"
+    );
+}

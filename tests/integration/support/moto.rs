@@ -1,5 +1,7 @@
 //! A real moto server (DynamoDB + S3) on a free loopback port, one per test
 //! process, shared by all tests (each uses its own table and bucket).
+//! Started through scripts/moto_server.py, which makes each request atomic as
+//! DynamoDB's conditional writes are (plain moto lets them interleave).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -40,7 +42,7 @@ pub fn shared() -> &'static Moto {
             }
         }
         panic!(
-            "could not start moto with `{} -m moto.server`: run the tests with scripts/test, \
+            "could not start moto with `{} scripts/moto_server.py`: run the tests with scripts/test, \
              which installs moto[server] when it is missing",
             python()
         );
@@ -55,18 +57,14 @@ fn start() -> Option<Moto> {
     // the spawning *thread* exits, so spawn from a thread that never does.
     std::thread::spawn(move || {
         let log = std::fs::File::create(&log).expect("moto log file");
+        let launcher =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto_server.py");
         let mut cmd = Command::new(python());
-        cmd.args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log);
+        cmd.arg(launcher)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
         unsafe {
             cmd.pre_exec(|| {
                 nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;

@@ -1,0 +1,102 @@
+//! On a terminal (DESIGN §5): the child shares tflock's process group, so
+//! the terminal delivers Ctrl-C to it, and tflock must not send it again.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::*;
+
+fn on_pty(
+    f: &Fixture,
+    wait_file: &Path,
+    wait_for: &str,
+    transcript: &Path,
+    tflock_args: &[String],
+) -> Command {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_run.py");
+    let mut cmd = f.tflock("tty");
+    cmd.arg("--version"); // replaced below: keep the fixture's environment
+    let mut pty = Command::new(moto::python());
+    f.scrub(&mut pty);
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            pty.env(k, v);
+        }
+    }
+    pty.env("TERM", "xterm-256color")
+        .arg(script)
+        .arg("--wait-file")
+        .arg(wait_file)
+        .arg("--wait-for")
+        .arg(wait_for)
+        .arg("--transcript")
+        .arg(transcript)
+        .arg("--")
+        .arg(TFLOCK)
+        .args(tflock_args);
+    pty
+}
+
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_child_exactly_once() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let transcript = f.path("tty.out");
+    let mut args = vec!["run".to_string()];
+    args.extend(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"]));
+    let out = output(&mut on_pty(&f, &log, "ready", &transcript, &args));
+    assert_eq!(
+        code(&out),
+        130,
+        "the child's 128+2: {}",
+        std::fs::read_to_string(&transcript).unwrap_or_default()
+    );
+    assert_eq!(
+        signals_received(&log),
+        ["SIGINT"],
+        "the terminal's Ctrl-C, and no second one from tflock"
+    );
+    assert_eq!(f.lease_state("tty").as_deref(), Some("released"));
+}
+
+#[test]
+fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
+    let f = Fixture::new();
+    let log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("tty")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_until(
+        "the holder's child to start",
+        Duration::from_secs(20),
+        || child_ready(&log),
+    );
+
+    let transcript = f.path("tty.out");
+    let args: Vec<String> = ["--lock-timeout", "5m", "run", "--", "true"]
+        .map(String::from)
+        .to_vec();
+    let out = output(&mut on_pty(&f, &transcript, "held by", &transcript, &args));
+    assert_eq!(code(&out), 130);
+    let screen = String::from_utf8_lossy(&std::fs::read(&transcript).unwrap()).into_owned();
+    assert!(
+        screen.contains("waiting") && screen.contains("held by") && screen.contains("run: python"),
+        "{screen}"
+    );
+    assert_eq!(
+        f.dynamo.scan(&f.table).len(),
+        1,
+        "the waiter left nothing behind"
+    );
+    assert_eq!(
+        f.lease_state("tty").as_deref(),
+        Some("held"),
+        "the holder still holds"
+    );
+
+    signal(&holder, nix::sys::signal::Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}
