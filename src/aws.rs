@@ -35,6 +35,19 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
+    // A plain-HTTP endpoint (an emulator, a local proxy) gets a client
+    // without TLS: building the default one loads and parses every system
+    // root certificate, 20 ms, most of tflock's start-up. Credential sources
+    // that need HTTPS (SSO, web identity) are then unavailable; against an
+    // emulator, credentials are dummies from the environment anyway.
+    let endpoint = settings
+        .dynamodb_endpoint
+        .clone()
+        .or_else(|| crate::settings::process_env("AWS_ENDPOINT_URL_DYNAMODB"))
+        .or_else(|| crate::settings::process_env("AWS_ENDPOINT_URL"));
+    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+        loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
+    }
     let sdk = loader.load().await;
     let Some(region) = sdk.region().map(|r| r.to_string()) else {
         return Err(Error::config(
@@ -45,10 +58,6 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
     if let Some(endpoint) = &settings.dynamodb_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
-    let endpoint = settings
-        .dynamodb_endpoint
-        .clone()
-        .or_else(|| sdk.endpoint_url().map(str::to_string));
     let place = match endpoint {
         Some(url) => format!("DynamoDB at {url} ({region})"),
         None => format!("DynamoDB in {region}"),

@@ -78,6 +78,16 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
             acquired_at: Utc::now(),
         });
         let lease = acquired.lease;
+        // A signal that arrived just as the lock was granted (Ctrl-C typed a
+        // moment too late to end the wait) means: do not start after all.
+        if let Some(sig) = signals.pending() {
+            let _ = table.release(&lease.token).await;
+            let sig = sig.signal();
+            return Err(Error::Interrupted {
+                signal: sig as i32,
+                name: sig.as_str(),
+            });
+        }
         let env = vec![
             ("TFLOCK_LOCK_KEY", Some(target.lock_key.clone())),
             ("TFLOCK_FENCE", Some(lease.fence.to_string())),

@@ -55,6 +55,17 @@ impl Signals {
         })
     }
 
+    /// A signal already received and not yet handled, without waiting.
+    pub fn pending(&mut self) -> Option<Received> {
+        use std::task::{Context, Poll, Waker};
+        let mut cx = Context::from_waker(Waker::noop());
+        let recv = std::pin::pin!(self.recv());
+        match recv.poll(&mut cx) {
+            Poll::Ready(sig) => Some(sig),
+            Poll::Pending => None,
+        }
+    }
+
     /// The next signal. Cancel-safe: a signal that arrives while this future
     /// is not polled is delivered by the next call.
     pub async fn recv(&mut self) -> Received {

@@ -130,13 +130,22 @@ fn a_second_apply_fails_fast_with_75_and_terraform_lock_timeout_is_honoured() {
 #[test]
 fn plan_detailed_exitcode_passes_through() {
     let f = Fixture::new();
-    let dir = f.terraform_dir("tf");
-    let out = output(
-        f.tflock_in(&dir)
-            .args(["plan", "-detailed-exitcode", "-no-color"]),
-    );
+    f.terraform_dir("tf");
+    // -C: run as if started in the terraform directory.
+    let out = output(f.tflock_in(f.dir.path()).args([
+        "-C",
+        "tf",
+        "plan",
+        "-detailed-exitcode",
+        "-no-color",
+    ]));
     assert_eq!(code(&out), 2, "changes present: {}", stderr(&out));
     assert!(stdout(&out).contains("terraform_data.work will be created"));
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released"),
+        "plan ran under the lease"
+    );
 }
 
 #[test]
