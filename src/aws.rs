@@ -1,4 +1,4 @@
-//! Reaching DynamoDB: SDK configuration from the resolved settings, and the
+//! Reaching DynamoDB and S3: SDK configuration from the resolved settings, and the
 //! translation of SDK failures into tflock's errors and exit codes.
 
 use std::time::Duration;
@@ -18,9 +18,33 @@ pub struct Dynamo {
     pub place: String,
 }
 
-/// Builds the client. Credentials are resolved lazily, on the first request,
-/// so a missing credential shows up as a request failure (see [`failure`]).
-pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
+/// An S3 client and what to call it in messages.
+#[derive(Clone, Debug)]
+pub struct S3 {
+    pub client: aws_sdk_s3::Client,
+    pub place: String,
+}
+
+/// The loaded AWS configuration, from which service clients are made.
+pub struct Aws {
+    sdk: aws_config::SdkConfig,
+    region: String,
+    settings: AwsSettings,
+    dynamodb_endpoint: Option<String>,
+    s3_endpoint: Option<String>,
+}
+
+fn endpoint_for(explicit: &Option<String>, service_var: &str) -> Option<String> {
+    explicit
+        .clone()
+        .or_else(|| crate::settings::process_env(service_var))
+        .or_else(|| crate::settings::process_env("AWS_ENDPOINT_URL"))
+}
+
+/// Loads the configuration. Credentials are resolved lazily, on the first
+/// request, so a missing credential shows up as a request failure (see
+/// [`failure`]).
+pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
             // A lock call is small: anything slower than this is a network
@@ -35,17 +59,17 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
-    // A plain-HTTP endpoint (an emulator, a local proxy) gets a client
+    let dynamodb_endpoint = endpoint_for(&settings.dynamodb_endpoint, "AWS_ENDPOINT_URL_DYNAMODB");
+    let s3_endpoint = endpoint_for(&settings.s3_endpoint, "AWS_ENDPOINT_URL_S3");
+    // A plain-HTTP lock endpoint (an emulator, a local proxy) gets a client
     // without TLS: building the default one loads and parses every system
     // root certificate, 20 ms, most of tflock's start-up. Credential sources
     // that need HTTPS (SSO, web identity) are then unavailable; against an
     // emulator, credentials are dummies from the environment anyway.
-    let endpoint = settings
-        .dynamodb_endpoint
-        .clone()
-        .or_else(|| crate::settings::process_env("AWS_ENDPOINT_URL_DYNAMODB"))
-        .or_else(|| crate::settings::process_env("AWS_ENDPOINT_URL"));
-    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+    if dynamodb_endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"))
+    {
         loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
     }
     let sdk = loader.load().await;
@@ -54,18 +78,53 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
             "no AWS region: pass --region, set AWS_REGION, or set region in the s3 backend",
         ));
     };
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
-    if let Some(endpoint) = &settings.dynamodb_endpoint {
-        builder = builder.endpoint_url(endpoint);
-    }
-    let place = match endpoint {
-        Some(url) => format!("DynamoDB at {url} ({region})"),
-        None => format!("DynamoDB in {region}"),
-    };
-    Ok(Dynamo {
-        client: aws_sdk_dynamodb::Client::from_conf(builder.build()),
-        place,
+    Ok(Aws {
+        sdk,
+        region,
+        settings: settings.clone(),
+        dynamodb_endpoint,
+        s3_endpoint,
     })
+}
+
+/// Loads the configuration and makes the DynamoDB client.
+pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
+    Ok(load(settings).await?.dynamo())
+}
+
+impl Aws {
+    fn place(&self, service: &str, endpoint: &Option<String>) -> String {
+        match endpoint {
+            Some(url) => format!("{service} at {url} ({})", self.region),
+            None => format!("{service} in {}", self.region),
+        }
+    }
+
+    pub fn dynamo(&self) -> Dynamo {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        if let Some(endpoint) = &self.settings.dynamodb_endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Dynamo {
+            client: aws_sdk_dynamodb::Client::from_conf(builder.build()),
+            place: self.place("DynamoDB", &self.dynamodb_endpoint),
+        }
+    }
+
+    pub fn s3(&self) -> S3 {
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk);
+        if let Some(endpoint) = &self.settings.s3_endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        // Emulators and S3-compatible stores serve buckets by path.
+        if self.settings.s3_path_style || self.s3_endpoint.is_some() {
+            builder = builder.force_path_style(true);
+        }
+        S3 {
+            client: aws_sdk_s3::Client::from_conf(builder.build()),
+            place: self.place("S3", &self.s3_endpoint),
+        }
+    }
 }
 
 /// Service error codes that mean "you may not", as opposed to "not now".
@@ -78,26 +137,36 @@ const REFUSALS: &[&str] = &[
     "IncompleteSignatureException",
 ];
 
-/// Translates a failed request into tflock's error, with the whole cause chain
-/// (the SDK's own `Display` says only "dispatch failure").
+/// Translates a failed DynamoDB request into tflock's error, with the whole
+/// cause chain (the SDK's own `Display` says only "dispatch failure").
 ///
 /// `doing` completes "cannot ... ": "acquire lock state/app.tfstate".
 pub fn failure<E>(dynamo: &Dynamo, table: &str, doing: &str, err: &SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let place = &dynamo.place;
+    if let SdkError::ServiceError(service) = err
+        && service.err().code() == Some("ResourceNotFoundException")
+    {
+        return Error::config(format!(
+            "table {table} does not exist in {}; create it with `tflock setup --table {table}` \
+             (or pass --table)",
+            dynamo.place
+        ));
+    }
+    request_failure(&dynamo.place, doing, err)
+}
+
+/// Translates a failed request to any service (`place` names it).
+pub fn request_failure<E>(place: &str, doing: &str, err: &SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     if let SdkError::ServiceError(service) = err {
         let e = service.err();
         let code = e.code().unwrap_or("UnknownError");
         let message = e.message().unwrap_or("");
-        if code == "ResourceNotFoundException" {
-            return Error::config(format!(
-                "table {table} does not exist in {place}; create it with `tflock setup --table {table}` \
-                 (or pass --table)"
-            ));
-        }
-        if REFUSALS.contains(&code) {
+        if REFUSALS.contains(&code) || code == "AccessDenied" {
             return Error::Unavailable(format!("{place} refused to {doing}: {code}: {message}"));
         }
         return Error::Unavailable(format!("cannot {doing} in {place}: {code}: {message}"));
@@ -154,6 +223,32 @@ fn one_line(text: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Whether a failed write may nevertheless have been applied: the request
+/// may have reached the service and its answer was lost (a timeout, a broken
+/// connection, a server error). A service refusal, a request never sent
+/// (no credentials) or a connection never made (refused) did not write.
+pub fn may_have_landed<E>(err: &SdkError<E>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            status >= 500
+                || matches!(
+                    s.err().code(),
+                    Some("InternalServerError" | "ServiceUnavailable")
+                )
+        }
+        SdkError::ConstructionFailure(_) => false,
+        _ if find_source::<CredentialsError>(err).is_some() => false,
+        SdkError::DispatchFailure(_) => {
+            !find_source::<hyper_util::client::legacy::Error>(err).is_some_and(|e| e.is_connect())
+        }
+        _ => true,
+    }
 }
 
 /// True when the failure is a service answer that retrying will not change.

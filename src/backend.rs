@@ -25,6 +25,7 @@ pub struct S3Backend {
     pub s3_endpoint: Option<String>,
     pub profile: Option<String>,
     pub use_lockfile: bool,
+    pub use_path_style: bool,
 }
 
 impl S3Backend {
@@ -97,7 +98,12 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
     let cfg = &block.config;
     let bucket = string(cfg, "bucket").ok_or_else(|| corrupt("s3 backend has no bucket".into()))?;
     let key = string(cfg, "key").ok_or_else(|| corrupt("s3 backend has no key".into()))?;
-    let prefix = string(cfg, "workspace_key_prefix").unwrap_or_else(|| "env:".to_string());
+    // terraform uses "env:" only when the prefix is unset: an empty prefix
+    // puts workspaces at the bucket's root.
+    let prefix = match cfg.get("workspace_key_prefix") {
+        Some(Value::String(p)) => p.clone(),
+        _ => "env:".to_string(),
+    };
     let workspace = match tf_workspace.filter(|w| !w.is_empty()) {
         Some(w) => w.to_string(),
         None => read_workspace(data_dir)?,
@@ -105,7 +111,7 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
     let state_path = if workspace == "default" {
         key
     } else {
-        format!("{prefix}/{workspace}/{key}")
+        path_join(&[&prefix, &workspace, &key])
     };
     let endpoint = |name: &str| {
         cfg.get("endpoints")
@@ -125,6 +131,10 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
         s3_endpoint: endpoint("s3").or_else(|| string(cfg, "endpoint")),
         profile: string(cfg, "profile"),
         use_lockfile: cfg.get("use_lockfile").and_then(Value::as_bool) == Some(true),
+        // `force_path_style` is the pre-1.6 spelling.
+        use_path_style: ["use_path_style", "force_path_style"]
+            .iter()
+            .any(|k| cfg.get(*k).and_then(Value::as_bool) == Some(true)),
     }))
 }
 
@@ -140,6 +150,22 @@ fn read_workspace(data_dir: &Path) -> Result<String> {
             file.display()
         ))),
     }
+}
+
+/// Go's `path.Join`, as terraform builds workspace state paths: non-empty
+/// parts joined by "/", then cleaned (no empty or "." segments, ".." pops).
+fn path_join(parts: &[&str]) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in parts.iter().flat_map(|p| p.split('/')) {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments.join("/")
 }
 
 fn string(cfg: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
@@ -215,6 +241,22 @@ mod tests {
             panic!("expected s3")
         };
         assert_eq!(b.state_path, "ws/dev/app/terraform.tfstate");
+    }
+
+    #[test]
+    fn an_empty_prefix_puts_workspaces_at_the_root() {
+        let dir = dir_with(
+            &S3.replace(
+                "\"workspace_key_prefix\":null",
+                "\"workspace_key_prefix\":\"\"",
+            ),
+            Some("dev"),
+        );
+        let Backend::S3(b) = read(dir.path(), None).unwrap() else {
+            panic!("expected s3")
+        };
+        assert_eq!(b.state_path, "dev/app/terraform.tfstate");
+        assert_eq!(path_join(&["a/", "/b", "./c//d"]), "a/b/c/d");
     }
 
     #[test]

@@ -19,8 +19,9 @@ Examples:
   tflock status --output json
 
 Exit codes: the child's own; 128+N when it died of signal N; 64 usage; 69 lock
-service unreachable; 75 lock held; 77 lease lost; 78 configuration; 127 command
-not found; 130 interrupted while waiting.";
+service unreachable; 70 internal error; 75 lock held; 76 force-unlock refused;
+77 lease lost; 78 configuration; 124 ran past --max-duration; 126/127 command
+not executable/not found; 130 interrupted while waiting.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +69,36 @@ pub struct GlobalArgs {
     #[arg(long, env = "TFLOCK_HEARTBEAT", value_name = "DURATION", global = true)]
     pub heartbeat: Option<String>,
 
+    /// Interrupt the command (once, SIGINT) when it runs longer than this; exit 124
+    #[arg(
+        long,
+        env = "TFLOCK_MAX_DURATION",
+        value_name = "DURATION",
+        global = true
+    )]
+    pub max_duration: Option<String>,
+
+    /// While waiting, take over a lease proved stale (as force-unlock --verify proves it)
+    #[arg(
+        long,
+        env = "TFLOCK_TAKEOVER_STALE",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
+    pub takeover_stale: Option<bool>,
+
+    /// How long lock history is kept (a TTL on its items) [default: 90d]
+    #[arg(
+        long,
+        env = "TFLOCK_HISTORY_RETENTION",
+        value_name = "DURATION",
+        global = true
+    )]
+    pub history_retention: Option<String>,
+
     /// The terraform program to run [default: terraform]
     #[arg(long, env = "TFLOCK_TERRAFORM", value_name = "PROGRAM", global = true)]
     pub terraform_bin: Option<OsString>,
@@ -76,7 +107,7 @@ pub struct GlobalArgs {
     #[arg(short = 'C', long, value_name = "DIR", global = true)]
     pub chdir: Option<PathBuf>,
 
-    /// AWS region of the lock table [default: AWS_REGION, else the backend's region]
+    /// AWS region of the lock table [default: the backend's region, else AWS_REGION]
     #[arg(long, value_name = "REGION", global = true)]
     pub region: Option<String>,
 

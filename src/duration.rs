@@ -42,7 +42,8 @@ pub fn parse(input: &str) -> Result<Duration, ParseError> {
             return Err(err("expected a number"));
         }
         let unit_start = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+        // Units are letters; "µs" starts with a two-byte character.
+        while i < bytes.len() && (bytes[i].is_ascii_alphabetic() || !bytes[i].is_ascii()) {
             i += 1;
         }
         let unit_nanos: u128 = match &s[unit_start..i] {
@@ -127,6 +128,8 @@ mod tests {
         assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1_500)));
         assert_eq!(parse(".5m"), Ok(Duration::from_secs(30)));
         assert_eq!(parse("2h45m30.5s"), Ok(Duration::from_millis(9_930_500)));
+        assert_eq!(parse("250µs"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse("250us"), Ok(Duration::from_micros(250)));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub mod exit {
     pub const USAGE: u8 = 64;
     /// The lock service is unreachable or refused us (credentials, network).
     pub const UNAVAILABLE: u8 = 69;
+    /// An internal error (a bug, or a failure of the system itself).
+    pub const INTERNAL: u8 = 70;
     /// The lock was not acquired within `--lock-timeout`.
     pub const LOCK_HELD: u8 = 75;
     /// force-unlock refused: the holder is alive or staleness was not proved.
@@ -62,10 +64,17 @@ pub enum Error {
 
     /// A signal ended tflock before the child started (for example Ctrl-C while
     /// waiting for the lock). Nothing is left behind.
-    #[error("interrupted by {name} while waiting for the lock; nothing was left behind")]
-    Interrupted { signal: i32, name: &'static str },
+    #[error("interrupted by {name} while waiting for the lock; {}", left_behind.as_deref().unwrap_or("nothing was left behind"))]
+    Interrupted {
+        signal: i32,
+        name: &'static str,
+        /// Set when a lease of ours may remain (a request that landed
+        /// unanswered and could not be taken back): what to do about it.
+        left_behind: Option<String>,
+    },
 
     /// Anything else: a bug or an unexpected system failure. Still one line.
+    /// Exits 70 (EX_SOFTWARE), never 1, which terraform itself uses.
     #[error("{0}")]
     Internal(String),
 }
@@ -89,7 +98,7 @@ impl Error {
             Error::ChildNotFound { .. } => exit::NOT_FOUND,
             Error::ChildNotExecutable { .. } => exit::NOT_EXECUTABLE,
             Error::Interrupted { signal, .. } => exit::SIGNAL_BASE.saturating_add(*signal as u8),
-            Error::Internal(_) => 1,
+            Error::Internal(_) => exit::INTERNAL,
         }
     }
 

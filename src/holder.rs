@@ -47,7 +47,7 @@ fn user_name(env: EnvLookup) -> String {
         .unwrap_or_else(|| uid.to_string())
 }
 
-fn host_name() -> String {
+pub fn host_name() -> String {
     nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())

@@ -6,6 +6,7 @@
 //! lease timing) → `lock::wait` (acquire, waiting if asked) → `supervise`
 //! (child, heartbeat, signals) → release → exit code (`error::exit`).
 
+pub mod argv;
 pub mod aws;
 pub mod backend;
 pub mod ci;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod cmd;
 pub mod duration;
 pub mod error;
+pub mod history;
 pub mod holder;
 pub mod lock;
 pub mod output;
@@ -58,21 +60,45 @@ pub fn main() -> ExitCode {
 }
 
 /// Parses the command line. Usage errors exit 64, never clap's 2 (which
-/// `plan -detailed-exitcode` uses for "changes present").
+/// `plan -detailed-exitcode` uses for "changes present"), with one line.
 fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // `tflock -chdir=x plan`: clap parses tflock's part, with a stand-in
+    // for the terraform command line, which is then put back untouched.
+    let terraform_line = argv::terraform_globals_start(&args).map(|i| {
+        let line = args.split_off(i);
+        args.push(OsString::from("terraform"));
+        line
+    });
     let matches = Cli::command().try_get_matches_from(args).and_then(|m| {
         let from_env = m.value_source("lock_key") == Some(ValueSource::EnvVariable);
         Cli::from_arg_matches(&m).map(|cli| (cli, from_env))
     });
-    matches.map_err(|e| {
-        let _ = e.print();
+    let (mut cli, from_env) = matches.map_err(|e| {
+        use clap::error::ErrorKind;
         match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
                 exit::OK
             }
-            _ => exit::USAGE,
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                // An error, so on stderr (clap would print it to stdout).
+                eprint!("{}", e.render());
+                exit::USAGE
+            }
+            _ => {
+                let rendered = e.render().to_string();
+                let first = rendered.lines().next().unwrap_or("invalid command line");
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                eprintln!("tflock: error: {first} (see `tflock --help`)");
+                exit::USAGE
+            }
         }
-    })
+    })?;
+    if let Some(line) = terraform_line {
+        cli.command = Command::Terraform(line);
+    }
+    Ok((cli, from_env))
 }
 
 fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
@@ -98,6 +124,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
                     args: command.collect(),
                     operation: format!("run: {name}"),
                     child_lock_timeout: None,
+                    chdir: None,
                 },
             )
         }
@@ -119,6 +146,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
                 terraform::Plan::Locked {
                     operation,
                     lock_timeout,
+                    chdir,
                 } => cmd::run::run(
                     &cli.global,
                     reporter,
@@ -127,6 +155,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
                         args,
                         operation,
                         child_lock_timeout: lock_timeout,
+                        chdir,
                     },
                 ),
             }

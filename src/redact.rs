@@ -15,8 +15,7 @@ const MAX_LINE: usize = 2048;
 const ASSIGNMENT_FLAGS: &[&str] = &["var", "backend-config", "tf-var", "inputs"];
 /// Words that make a `--flag=value` or `name=value` look like a credential.
 const SECRET_WORDS: &[&str] = &[
-    "password",
-    "passwd",
+    "pass",
     "secret",
     "token",
     "credential",
@@ -28,6 +27,8 @@ const SECRET_WORDS: &[&str] = &[
     "private_key",
     "private-key",
     "auth",
+    // `env TF_VAR_x=... terraform`: terraform variables set on the command line.
+    "tf_var_",
 ];
 
 pub fn command_line(program: &str, args: &[OsString]) -> String {
@@ -179,10 +180,12 @@ mod tests {
             "AWS_SECRET_ACCESS_KEY=abc",
             "https://bob:pw@example.com/x",
             "-var-file=prod.tfvars",
+            "TF_VAR_region=eu",
+            "DB_PASS=x",
         ]);
         assert_eq!(
             l,
-            "terraform --api-token=<redacted> AWS_SECRET_ACCESS_KEY=<redacted> https://bob:<redacted>@example.com/x -var-file=prod.tfvars"
+            "terraform --api-token=<redacted> AWS_SECRET_ACCESS_KEY=<redacted> https://bob:<redacted>@example.com/x -var-file=prod.tfvars TF_VAR_region=<redacted> DB_PASS=<redacted>"
         );
         assert!(!l.contains("xyz") && !l.contains("pw@"));
     }

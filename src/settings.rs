@@ -32,6 +32,8 @@ pub struct Target {
     /// terraform's own lock item for the same state, when the backend is known:
     /// (table, LockID).
     pub terraform_lock: Option<(String, String)>,
+    /// The state object, when the backend is known: (bucket, key).
+    pub state: Option<(String, String)>,
     pub aws: AwsSettings,
 }
 
@@ -42,6 +44,9 @@ pub struct Target {
 pub struct AwsSettings {
     pub region: Option<String>,
     pub dynamodb_endpoint: Option<String>,
+    pub s3_endpoint: Option<String>,
+    /// The backend's `use_path_style` (or the older `force_path_style`).
+    pub s3_path_style: bool,
     pub profile: Option<String>,
 }
 
@@ -51,6 +56,19 @@ pub struct Timing {
     pub lease: Duration,
     pub heartbeat: Duration,
     pub lock_timeout: Duration,
+    pub max_duration: Option<Duration>,
+    pub history_retention: Duration,
+    pub takeover_stale: bool,
+}
+
+/// Parses an optional duration flag; errors name the flag (exit 78).
+pub fn duration_flag(flag: &str, v: &Option<String>) -> Result<Option<Duration>> {
+    match v.as_deref().filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => duration::parse(s)
+            .map(Some)
+            .map_err(|e| Error::config(format!("--{flag}: {e}"))),
+    }
 }
 
 pub fn workdir(global: &GlobalArgs) -> Result<PathBuf> {
@@ -72,14 +90,7 @@ impl Timing {
     /// `child_lock_timeout` is terraform's `-lock-timeout` found among the
     /// child's arguments: honoured as tflock's default too.
     pub fn resolve(global: &GlobalArgs, child_lock_timeout: Option<Duration>) -> Result<Timing> {
-        let parse = |flag: &str, v: &Option<String>| -> Result<Option<Duration>> {
-            match v.as_deref().filter(|s| !s.is_empty()) {
-                None => Ok(None),
-                Some(s) => duration::parse(s)
-                    .map(Some)
-                    .map_err(|e| Error::config(format!("--{flag}: {e}"))),
-            }
-        };
+        let parse = duration_flag;
         let lease = parse("lease", &global.lease)?.unwrap_or(DEFAULT_LEASE);
         if lease < MIN_LEASE {
             return Err(Error::config(format!(
@@ -107,10 +118,16 @@ impl Timing {
         let lock_timeout = parse("lock-timeout", &global.lock_timeout)?
             .or(child_lock_timeout)
             .unwrap_or(Duration::ZERO);
+        let max_duration = parse("max-duration", &global.max_duration)?.filter(|d| !d.is_zero());
+        let history_retention = parse("history-retention", &global.history_retention)?
+            .unwrap_or(crate::history::DEFAULT_RETENTION);
         Ok(Timing {
             lease,
             heartbeat,
             lock_timeout,
+            max_duration,
+            history_retention,
+            takeover_stale: global.takeover_stale.unwrap_or(false),
         })
     }
 }
@@ -170,34 +187,27 @@ impl Target {
         let terraform_lock =
             s3.and_then(|b| b.dynamodb_table.clone().map(|t| (t, b.terraform_lock_id())));
 
-        // Flags > environment > backend (the SDK reads the environment itself,
-        // so a backend value is only filled in where the environment is silent).
-        let region = flag(&global.region).or_else(|| {
-            if env("AWS_REGION").is_some() || env("AWS_DEFAULT_REGION").is_some() {
-                None
-            } else {
-                s3.and_then(|b| b.region.clone())
-            }
-        });
-        let dynamodb_endpoint =
-            if env("AWS_ENDPOINT_URL_DYNAMODB").is_some() || env("AWS_ENDPOINT_URL").is_some() {
-                None
-            } else {
-                s3.and_then(|b| b.dynamodb_endpoint.clone())
-            };
-        let profile = if env("AWS_PROFILE").is_some() {
-            None
-        } else {
-            s3.and_then(|b| b.profile.clone())
-        };
+        // Where the table is (region, endpoint, profile) is resolved as
+        // terraform resolves it for its own lock: the backend configuration
+        // first, the standard AWS variables only where it is silent (the SDK
+        // reads those itself). Otherwise a shell's AWS_REGION could put the
+        // lease in another region's table than terraform's lock, and two
+        // runs on one state would not exclude each other. `--region` wins.
+        let region = flag(&global.region).or_else(|| s3.and_then(|b| b.region.clone()));
+        let dynamodb_endpoint = s3.and_then(|b| b.dynamodb_endpoint.clone());
+        let s3_endpoint = s3.and_then(|b| b.s3_endpoint.clone());
+        let profile = s3.and_then(|b| b.profile.clone());
 
         Ok(Target {
             table,
             lock_key,
             terraform_lock,
+            state: s3.map(|b| (b.bucket.clone(), b.state_path.clone())),
             aws: AwsSettings {
                 region,
                 dynamodb_endpoint,
+                s3_endpoint,
+                s3_path_style: s3.is_some_and(|b| b.use_path_style),
                 profile,
             },
         })
@@ -252,19 +262,22 @@ mod tests {
     }
 
     #[test]
-    fn flags_beat_environment_beats_backend() {
+    fn flags_beat_backend_beats_environment() {
         let dir = s3_dir();
         let env = env_of(&[
             ("AWS_REGION", "us-east-2"),
             ("AWS_ENDPOINT_URL", "http://x"),
             ("AWS_PROFILE", "p"),
         ]);
+        // Like terraform: the backend's table location wins over AWS_*, so
+        // the lease is always next to terraform's own lock.
         let t = Target::resolve(&global(), dir.path(), &env).unwrap();
+        assert_eq!(t.aws.region.as_deref(), Some("eu-west-1"));
         assert_eq!(
-            t.aws,
-            AwsSettings::default(),
-            "the SDK reads the environment itself"
+            t.aws.dynamodb_endpoint.as_deref(),
+            Some("http://127.0.0.1:1")
         );
+        assert_eq!(t.aws.profile.as_deref(), Some("dev"));
         let mut g = global();
         g.region = Some("ap-south-1".into());
         g.table = Some("other".into());
@@ -272,6 +285,10 @@ mod tests {
         let t = Target::resolve(&g, dir.path(), &env).unwrap();
         assert_eq!(t.aws.region.as_deref(), Some("ap-south-1"));
         assert_eq!((t.table.as_str(), t.lock_key.as_str()), ("other", "mine"));
+        // Without a backend, the SDK reads the environment itself.
+        let empty = tempfile::tempdir().unwrap();
+        let t = Target::resolve(&g, empty.path(), &env).unwrap();
+        assert_eq!(t.aws.dynamodb_endpoint, None);
     }
 
     #[test]

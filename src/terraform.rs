@@ -14,6 +14,8 @@ pub enum Plan {
     Locked {
         operation: String,
         lock_timeout: Option<Duration>,
+        /// terraform's `-chdir=DIR`: where its backend configuration is.
+        chdir: Option<String>,
     },
     /// Hand straight to terraform, no lock: read-only commands, help, and
     /// runs where the user turned locking off with `-lock=false`.
@@ -26,10 +28,30 @@ const LOCKING: &[&str] = &[
 const LOCKING_STATE: &[&str] = &["mv", "rm", "push", "replace-provider"];
 
 pub fn classify(args: &[OsString]) -> Result<Plan> {
-    let words: Vec<String> = args
+    let all: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // terraform's global options come before the subcommand.
+    let mut chdir = None;
+    let mut i = 0;
+    while let Some(word) = all.get(i).filter(|w| w.starts_with('-')) {
+        let body = word.trim_start_matches('-');
+        match body.split_once('=') {
+            Some(("chdir", dir)) => chdir = Some(dir.to_string()),
+            None if body == "chdir" => {
+                chdir = all.get(i + 1).cloned();
+                i += 1;
+            }
+            _ => {
+                return Ok(Plan::PassThrough {
+                    why: "terraform's own option",
+                });
+            }
+        }
+        i += 1;
+    }
+    let words = &all[i..];
     let Some(command) = words.first() else {
         return Ok(Plan::PassThrough { why: "no command" });
     };
@@ -60,6 +82,7 @@ pub fn classify(args: &[OsString]) -> Result<Plan> {
     Ok(Plan::Locked {
         operation,
         lock_timeout: flags.lock_timeout,
+        chdir,
     })
 }
 
@@ -129,6 +152,7 @@ mod tests {
         Plan::Locked {
             operation: op.into(),
             lock_timeout: None,
+            chdir: None,
         }
     }
 
@@ -142,7 +166,8 @@ mod tests {
             plan(&["state", "-lock-timeout=1s", "rm", "a"]).clone(),
             Plan::Locked {
                 operation: "state rm".into(),
-                lock_timeout: Some(Duration::from_secs(1))
+                lock_timeout: Some(Duration::from_secs(1)),
+                chdir: None
             }
         );
         assert_eq!(
@@ -180,6 +205,35 @@ mod tests {
     }
 
     #[test]
+    fn terraform_globals_before_the_command() {
+        assert_eq!(
+            plan(&["-chdir=infra", "apply", "-auto-approve"]),
+            Plan::Locked {
+                operation: "apply".into(),
+                lock_timeout: None,
+                chdir: Some("infra".into())
+            }
+        );
+        assert_eq!(
+            plan(&["-chdir", "infra", "plan"]),
+            Plan::Locked {
+                operation: "plan".into(),
+                lock_timeout: None,
+                chdir: Some("infra".into())
+            }
+        );
+        assert!(matches!(plan(&["-version"]), Plan::PassThrough { .. }));
+        assert!(matches!(
+            plan(&["-chdir=x", "-help"]),
+            Plan::PassThrough { .. }
+        ));
+        assert!(matches!(
+            plan(&["-chdir=x", "output"]),
+            Plan::PassThrough { .. }
+        ));
+    }
+
+    #[test]
     fn lock_timeout_is_read_in_every_spelling() {
         for args in [
             &["apply", "-lock-timeout=5m"][..],
@@ -190,7 +244,8 @@ mod tests {
                 plan(args),
                 Plan::Locked {
                     operation: "apply".into(),
-                    lock_timeout: Some(Duration::from_secs(300))
+                    lock_timeout: Some(Duration::from_secs(300)),
+                    chdir: None
                 }
             );
         }

@@ -10,11 +10,12 @@ use super::runtime;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::history::{self, Event, History, Kind};
 use crate::holder::Holder;
 use crate::lock::{LeaseTable, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
-use crate::supervise::{self, child, heartbeat::NativeLock, signals::Signals};
+use crate::supervise::{self, Outcome, child, heartbeat::NativeLock, signals::Signals};
 
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
 /// report of the lock rather than a value the user exported.
@@ -27,6 +28,8 @@ pub struct Guarded {
     pub operation: String,
     /// terraform's `-lock-timeout` among the child's arguments.
     pub child_lock_timeout: Option<std::time::Duration>,
+    /// terraform's `-chdir=DIR`: the backend is read there.
+    pub chdir: Option<String>,
 }
 
 pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result<u8> {
@@ -35,6 +38,10 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
     let path = child::resolve(&guarded.program, std::env::var_os("PATH").as_deref())?;
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
+    let workdir = match &guarded.chdir {
+        Some(dir) => workdir.join(dir),
+        None => workdir,
+    };
     let target = Target::resolve(global, &workdir, &process_env)?;
 
     // Started by a tflock that already holds this very lock (terragrunt with
@@ -52,72 +59,234 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
 
     let interactive = std::io::stdin().is_terminal();
     let holder = Holder::new(
-        guarded.operation,
+        guarded.operation.clone(),
         &guarded.program.to_string_lossy(),
         &guarded.args,
         &process_env,
     );
-    runtime()?.block_on(async {
-        let mut signals = Signals::install()
-            .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
-        let dynamo = aws::connect(&target.aws).await?;
-        let table = LeaseTable::new(dynamo, &target.table, &target.lock_key);
-        let acquired = wait::acquire(
-            &table,
-            &holder,
-            timing.lease,
-            timing.lock_timeout,
-            &mut signals,
-            reporter,
-        )
-        .await?;
-        let native = target.terraform_lock.map(|(table, lock_id)| NativeLock {
+    let context = Context {
+        reporter,
+        target,
+        timing,
+        holder,
+        path,
+        guarded,
+        interactive,
+        lock_key_from_env: global.lock_key_from_env,
+    };
+    runtime()?.block_on(guard(context))
+}
+
+struct Context<'a> {
+    reporter: &'a Reporter,
+    target: Target,
+    timing: Timing,
+    holder: Holder,
+    path: std::path::PathBuf,
+    guarded: Guarded,
+    interactive: bool,
+    lock_key_from_env: bool,
+}
+
+async fn guard(cx: Context<'_>) -> Result<u8> {
+    let Context {
+        reporter,
+        target,
+        timing,
+        holder,
+        path,
+        guarded,
+        interactive,
+        lock_key_from_env,
+    } = cx;
+    let mut signals = Signals::install()
+        .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
+    let dynamo = aws::connect(&target.aws).await?;
+    let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
+    let history = History::new(dynamo, &target.table, timing.history_retention);
+    let wait = wait::Wait {
+        lease: timing.lease,
+        timeout: timing.lock_timeout,
+        takeover: timing.takeover_stale,
+    };
+    let acquired = match wait::acquire(&table, &holder, &wait, &mut signals, reporter).await {
+        Ok(a) => a,
+        Err(e) => {
+            if let Some(event) = wait_event(&e, &target.lock_key, &holder) {
+                record(&history, &event, reporter).await;
+            }
+            return Err(e);
+        }
+    };
+    let lease = acquired.lease.clone();
+    if let Some(took) = &acquired.took_over {
+        let event = takeover(&table, &target, &holder, &lease, took, reporter).await;
+        record(&history, &event, reporter).await;
+    }
+    // A signal that arrived just as the lock was granted (Ctrl-C typed a
+    // moment too late to end the wait) means: do not start after all.
+    if let Some(sig) = signals.pending() {
+        supervise::release(&table, &lease, std::time::Duration::ZERO, reporter).await;
+        let sig = sig.signal();
+        return Err(Error::Interrupted {
+            signal: sig as i32,
+            name: sig.as_str(),
+            left_behind: None,
+        });
+    }
+    let native = target
+        .terraform_lock
+        .clone()
+        .map(|(table, lock_id)| NativeLock {
             table,
             lock_id,
             who: holder.who(),
             acquired_at: Utc::now(),
         });
-        let lease = acquired.lease;
-        // A signal that arrived just as the lock was granted (Ctrl-C typed a
-        // moment too late to end the wait) means: do not start after all.
-        if let Some(sig) = signals.pending() {
-            let _ = table.release(&lease.token).await;
-            let sig = sig.signal();
-            return Err(Error::Interrupted {
-                signal: sig as i32,
-                name: sig.as_str(),
-            });
+    let env = vec![
+        ("TFLOCK_LOCK_KEY", Some(target.lock_key.clone())),
+        ("TFLOCK_FENCE", Some(lease.fence.to_string())),
+        ("TFLOCK_OWNER", Some(holder.who())),
+        ("TFLOCK_TOKEN", Some(lease.token.clone())),
+        (
+            INHERITED_MARKER,
+            (!lock_key_from_env).then(|| "1".to_string()),
+        ),
+    ];
+    let spec = child::Spec {
+        path,
+        program: guarded.program,
+        args: guarded.args,
+        env,
+        own_process_group: !interactive,
+    };
+    let finished = supervise::run(
+        supervise::Run {
+            table: &table,
+            lease: acquired.lease,
+            heartbeat: timing.heartbeat,
+            acquired_started: acquired.started,
+            native,
+            child: spec,
+            interactive,
+            max_duration: timing.max_duration,
+            reporter,
+        },
+        &mut signals,
+    )
+    .await;
+    let held = finished.as_ref().map(|f| f.held).unwrap_or_default();
+    let mut event = Event::new(Kind::Run, &target.lock_key, &holder.who());
+    event.operation = Some(holder.operation.clone());
+    event.fence = Some(lease.fence);
+    event.waited_ms = history::millis(acquired.waited);
+    event.held_ms = history::millis(held);
+    event.ci_url = holder.ci_url.clone();
+    match &finished {
+        Ok(f) => {
+            event.exit_code = Some(f.exit_code);
+            event.outcome = Some(
+                match f.outcome {
+                    Outcome::Exited if f.child_code == 0 => "ok",
+                    Outcome::Exited => "failed",
+                    Outcome::LeaseLost => "lease_lost",
+                    Outcome::TimedOut => "timed_out",
+                }
+                .to_string(),
+            );
         }
-        let env = vec![
-            ("TFLOCK_LOCK_KEY", Some(target.lock_key.clone())),
-            ("TFLOCK_FENCE", Some(lease.fence.to_string())),
-            ("TFLOCK_OWNER", Some(holder.who())),
-            ("TFLOCK_TOKEN", Some(lease.token.clone())),
-            (
-                INHERITED_MARKER,
-                (!global.lock_key_from_env).then(|| "1".to_string()),
-            ),
-        ];
-        let spec = child::Spec {
-            path,
-            program: guarded.program,
-            args: guarded.args,
-            env,
-            own_process_group: !interactive,
-        };
-        supervise::run(
-            supervise::Run {
-                table: &table,
-                lease,
-                heartbeat: timing.heartbeat,
-                acquired_started: acquired.started,
-                native,
-                child: spec,
-                interactive,
-                reporter,
-            },
-            &mut signals,
-        )
-        .await
-    })
+        Err(e) => event.outcome = Some(format!("not started: {e}")),
+    }
+    // Both after the child has exited; neither waits for the other.
+    tokio::join!(
+        supervise::release(&table, &lease, held, reporter),
+        record(&history, &event, reporter)
+    );
+    finished.map(|f| f.exit_code)
+}
+
+/// The history event for a wait that ended without the lock.
+fn wait_event(err: &Error, lock_key: &str, holder: &Holder) -> Option<Event> {
+    let mut event = Event::new(Kind::Wait, lock_key, &holder.who());
+    event.operation = Some(holder.operation.clone());
+    event.ci_url = holder.ci_url.clone();
+    match err {
+        Error::LockHeld { holder, waited, .. } => {
+            event.outcome = Some("gave_up".into());
+            event.waited_ms = history::millis(*waited);
+            event.previous_holder = Some(holder.clone());
+        }
+        Error::Interrupted { name, .. } => {
+            event.outcome = Some(format!("interrupted ({name})"));
+        }
+        _ => return None,
+    }
+    Some(event)
+}
+
+/// After a takeover: removes the dead holder's terraform lock when it is
+/// attributable to it, and describes what was done for the history.
+async fn takeover(
+    table: &LeaseTable,
+    target: &Target,
+    holder: &Holder,
+    lease: &crate::lock::Lease,
+    took: &wait::TookOver,
+    reporter: &Reporter,
+) -> Event {
+    let previous = &took.previous;
+    let mut event = Event::new(Kind::Takeover, &target.lock_key, &holder.who());
+    event.operation = Some(holder.operation.clone());
+    event.fence = Some(lease.fence);
+    event.previous_holder = Some(previous.describe_holder());
+    event.previous_fence = Some(previous.fence);
+    event.observed_ms = history::millis(took.observed);
+    event.ci_url = holder.ci_url.clone();
+    event.removed.push(format!(
+        "lease of {} (fence {})",
+        previous.holder, previous.fence
+    ));
+    if let Some((tf_table, id)) = &target.terraform_lock {
+        match table.read_terraform_lock(tf_table, id).await {
+            Ok(Some(native)) if native.attributable_to(previous) => {
+                match table.delete_terraform_lock(tf_table, &native).await {
+                    Ok(true) => {
+                        reporter.warn(&format!(
+                            "removed terraform's own lock {} left by {}",
+                            native.id, native.who
+                        ));
+                        event.removed.push(format!("terraform lock {}", native.id));
+                    }
+                    Ok(false) => {
+                        reporter.warn("terraform's own lock changed meanwhile; left in place")
+                    }
+                    Err(e) => reporter.warn(&format!(
+                        "could not remove terraform's own lock: {}",
+                        e.error
+                    )),
+                }
+            }
+            Ok(Some(native)) => reporter.warn(&format!(
+                "terraform's own lock {} ({} by {}) is not the dead holder's; left in place",
+                native.id, native.operation, native.who
+            )),
+            Ok(None) => {}
+            Err(e) => reporter.warn(&format!("could not read terraform's own lock: {}", e.error)),
+        }
+    }
+    reporter.warn(&format!(
+        "took over lock {} from {} (silent for {}); fence {}",
+        target.lock_key,
+        previous.describe_holder(),
+        crate::duration::format(took.observed),
+        lease.fence
+    ));
+    event
+}
+
+/// Writes a history event; a failure is reported and never fails the run.
+pub async fn record(history: &History, event: &Event, reporter: &Reporter) {
+    if let Err(e) = history.record(event).await {
+        reporter.warn(&format!("could not record the lock history: {e}"));
+    }
 }

@@ -1,5 +1,6 @@
 //! The lease lock: its record, its protocol on DynamoDB, and waiting for it.
 
+pub mod observe;
 pub mod record;
 pub mod table;
 pub mod wait;

@@ -37,6 +37,8 @@ pub mod attr {
     /// lease (and its fence) is never collected.
     pub const GC_AT: &str = "gc_at";
     pub const TERRAFORM_LOCK_ID: &str = "terraform_lock_id";
+    /// Who removed a lease that was not theirs (force-unlock), `user@host`.
+    pub const RELEASED_BY: &str = "released_by";
 }
 
 pub const FORMAT_V1: &str = "lease-v1";
@@ -206,28 +208,61 @@ pub struct TerraformLock {
     pub created: String,
     #[serde(rename = "Path", default)]
     pub path: String,
+    /// The item's key (`LockID`).
+    #[serde(skip)]
+    pub path_key: String,
+    /// The `Info` attribute exactly as read: deletion is conditional on it.
+    #[serde(skip)]
+    pub raw_info: Option<String>,
 }
 
 impl TerraformLock {
     /// Parses terraform's item. An item without a readable `Info` (written by
     /// something else) is still a lock: it is reported with what is known.
     pub fn from_item(item: &Item) -> TerraformLock {
-        item.get("Info")
+        let key = item
+            .get(attr::KEY)
             .and_then(|v| v.as_s().ok())
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_else(|| TerraformLock {
-                id: String::new(),
-                operation: String::new(),
-                info: "(no readable Info attribute)".into(),
-                who: String::new(),
-                version: String::new(),
-                created: String::new(),
-                path: item
-                    .get(attr::KEY)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default(),
-            })
+            .cloned()
+            .unwrap_or_default();
+        let raw_info = item.get("Info").and_then(|v| v.as_s().ok()).cloned();
+        let parsed: Option<TerraformLock> = raw_info
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok());
+        let mut lock = parsed.unwrap_or_else(|| TerraformLock {
+            id: String::new(),
+            operation: String::new(),
+            info: "(no readable Info attribute)".into(),
+            who: String::new(),
+            version: String::new(),
+            created: String::new(),
+            path: key.clone(),
+            path_key: String::new(),
+            raw_info: None,
+        });
+        lock.path_key = key;
+        lock.raw_info = raw_info;
+        lock
+    }
+
+    /// The time terraform took it, if readable.
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&self.created)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// Whether this terraform lock was taken by the run holding `lease`:
+    /// its ID was recorded by that run's heartbeat, or it was taken by the
+    /// same `user@host` after the lease was acquired (same machine, same clock).
+    pub fn attributable_to(&self, lease: &LeaseRecord) -> bool {
+        if let Some(id) = &lease.terraform_lock_id {
+            return !self.id.is_empty() && &self.id == id;
+        }
+        self.who == lease.holder
+            && self
+                .created_at()
+                .is_some_and(|c| c >= lease.acquired_at - chrono::Duration::seconds(1))
     }
 }
 

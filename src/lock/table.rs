@@ -16,15 +16,18 @@ use crate::error::Error;
 use crate::holder::Holder;
 
 /// How long after its wall-clock expiry an abandoned lease may be collected
-/// by the table's TTL. Long enough that no clock skew matters; a lease is
-/// only ever declared dead by observation, never by this.
-const GC_GRACE: chrono::Duration = chrono::Duration::hours(24);
+/// by the table's TTL. Long enough that no plausible clock error matters (the
+/// expiry comes from the holder's wall clock); a lease is only ever declared
+/// dead by observation, never by this.
+const GC_GRACE: chrono::Duration = chrono::Duration::days(7);
 
-/// A failed call, and whether trying again later could help.
+/// A failed call, whether trying again later could help, and whether a
+/// write may have been applied despite the failure (its answer lost).
 #[derive(Debug)]
 pub struct CallError {
     pub error: Error,
     pub transient: bool,
+    pub may_have_landed: bool,
 }
 
 impl From<Error> for CallError {
@@ -32,6 +35,7 @@ impl From<Error> for CallError {
         CallError {
             error,
             transient: false,
+            may_have_landed: false,
         }
     }
 }
@@ -45,6 +49,15 @@ pub struct Lease {
     pub duration: Duration,
 }
 
+/// What an acquisition may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Only a lock nobody holds.
+    Free,
+    /// A lease proved stale: exactly this owner and RVN, still held.
+    Stale { owner_token: String, rvn: String },
+}
+
 #[derive(Debug)]
 pub enum Acquire {
     Acquired(Lease),
@@ -55,6 +68,9 @@ pub enum Acquire {
 #[derive(Debug)]
 pub enum Renew {
     Renewed,
+    /// Still ours, but an earlier renewal had landed with its response lost:
+    /// its RVN is adopted and the caller renews again at once.
+    Adopted,
     /// The lease is no longer ours (force-unlocked or taken over): the item
     /// as found, if any.
     Lost(Option<Box<LeaseRecord>>),
@@ -153,10 +169,12 @@ impl LeaseTable {
                     self.table
                 )),
                 transient: false,
+                may_have_landed: false,
             };
         }
         CallError {
             transient: !aws::is_permanent(&err),
+            may_have_landed: aws::may_have_landed(&err),
             error: aws::failure(&self.dynamo, &self.table, doing, &err),
         }
     }
@@ -199,6 +217,19 @@ impl LeaseTable {
         duration: Duration,
         token: &str,
     ) -> Result<Acquire, CallError> {
+        self.claim(holder, duration, token, &Claim::Free).await
+    }
+
+    /// Acquires, either a free lease or (`Claim::Stale`) one proved stale by
+    /// observation: then conditional on the exact owner and RVN observed, so
+    /// a heartbeat landing meanwhile makes the takeover fail.
+    pub async fn claim(
+        &self,
+        holder: &Holder,
+        duration: Duration,
+        token: &str,
+        claim: &Claim,
+    ) -> Result<Acquire, CallError> {
         let rvn = new_token();
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
@@ -228,7 +259,13 @@ impl LeaseTable {
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .condition_expression("attribute_not_exists(#key) OR #state = :released")
+            .condition_expression(match claim {
+                // A released item of another format is not ours to reuse.
+                Claim::Free => "attribute_not_exists(#key) OR (#state = :released AND #format = :format)",
+                Claim::Stale { .. } => {
+                    "attribute_exists(#key) AND #owner = :old_owner AND #rvn = :old_rvn AND #state = :held"
+                }
+            })
             .expression_attribute_names("#key", attr::KEY)
             .expression_attribute_names("#format", attr::FORMAT)
             .expression_attribute_names("#state", attr::STATE)
@@ -250,7 +287,6 @@ impl LeaseTable {
             .expression_attribute_names("#ci_url", attr::CI_URL)
             .expression_attribute_values(":format", s(record::FORMAT_V1))
             .expression_attribute_values(":held", s(record::STATE_HELD))
-            .expression_attribute_values(":released", s(record::STATE_RELEASED))
             .expression_attribute_values(":token", s(token))
             .expression_attribute_values(":rvn", s(&rvn))
             .expression_attribute_values(":zero", n(0))
@@ -266,6 +302,15 @@ impl LeaseTable {
             .expression_attribute_values(":gc_at", n(gc_at))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Claim::Stale { owner_token, rvn } = claim {
+            req = req
+                .expression_attribute_values(":old_owner", s(owner_token))
+                .expression_attribute_values(":old_rvn", s(rvn));
+        } else {
+            // `:released` is only used by the free-lock condition (DynamoDB
+            // rejects unused values).
+            req = req.expression_attribute_values(":released", s(record::STATE_RELEASED));
+        }
         match &holder.ci_url {
             Some(url) => {
                 set.push("#ci_url = :ci_url");
@@ -293,28 +338,17 @@ impl LeaseTable {
                 }))
             }
             Err(err) => match is_conditional_failure(&err) {
-                Some(Some(item)) => {
-                    let holder = self.parse(item)?;
-                    if holder.owner_token == token && holder.is_held() {
-                        // Our earlier attempt landed; its response was lost.
-                        return Ok(Acquire::Acquired(Lease {
-                            token: token.to_string(),
-                            rvn: holder.rvn,
-                            fence: holder.fence,
-                            duration,
-                        }));
-                    }
-                    Ok(Acquire::Held(holder))
-                }
+                Some(Some(item)) => Ok(self.judge(self.parse(item)?, token, duration)),
                 // Refused, yet no item came back: the service did not honour
                 // ReturnValuesOnConditionCheckFailure. Read it instead.
                 Some(None) => match self.read().await? {
-                    Some(holder) => Ok(Acquire::Held(holder)),
-                    None => Err(CallError {
+                    Some(found) if found.is_held() => Ok(self.judge(found, token, duration)),
+                    _ => Err(CallError {
                         error: Error::Unavailable(format!(
-                            "cannot {doing}: refused without a holder"
+                            "cannot {doing}: refused, and the lock was free when read back"
                         )),
                         transient: true,
+                        may_have_landed: false,
                     }),
                 },
                 None => {
@@ -331,6 +365,20 @@ impl LeaseTable {
                 }
             },
         }
+    }
+
+    /// A refusal's item: someone else's lease, or ours (an earlier attempt of
+    /// this wait landed and its response was lost).
+    fn judge(&self, found: LeaseRecord, token: &str, duration: Duration) -> Acquire {
+        if found.owner_token == token && found.is_held() {
+            return Acquire::Acquired(Lease {
+                token: token.to_string(),
+                rvn: found.rvn,
+                fence: found.fence,
+                duration,
+            });
+        }
+        Acquire::Held(found)
     }
 
     /// Extends the lease: conditional on our token and the RVN we last wrote,
@@ -388,10 +436,7 @@ impl LeaseTable {
                         // the caller renews again at once.
                         Some(r) if r.owner_token == lease.token && r.is_held() => {
                             lease.rvn = r.rvn;
-                            Err(CallError {
-                                error: Error::Unavailable("a renewal's response was lost".into()),
-                                transient: true,
-                            })
+                            Ok(Renew::Adopted)
                         }
                         other => Ok(Renew::Lost(other.map(Box::new))),
                     }
@@ -436,6 +481,73 @@ impl LeaseTable {
                 None => Err(self
                     .call_error(&format!("release lock {}", self.lock_key), err)
                     .await),
+            },
+        }
+    }
+
+    /// Releases a lease that is not ours, proved stale by observation:
+    /// conditional on the owner and RVN observed, so a heartbeat that landed
+    /// meanwhile makes it fail (`Ok(false)`). Marks it released (the fence
+    /// survives) and records who forced it.
+    pub async fn force_release(&self, observed: &LeaseRecord, by: &str) -> Result<bool, CallError> {
+        let result = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .update_expression(
+                "SET #state = :released, #released_at = :now, #released_by = :by REMOVE #gc_at",
+            )
+            .condition_expression("#owner = :owner AND #rvn = :rvn AND #state = :held")
+            .expression_attribute_names("#owner", attr::OWNER)
+            .expression_attribute_names("#rvn", attr::RVN)
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#released_at", attr::RELEASED_AT)
+            .expression_attribute_names("#released_by", attr::RELEASED_BY)
+            .expression_attribute_names("#gc_at", attr::GC_AT)
+            .expression_attribute_values(":owner", s(&observed.owner_token))
+            .expression_attribute_values(":rvn", s(&observed.rvn))
+            .expression_attribute_values(":held", s(record::STATE_HELD))
+            .expression_attribute_values(":released", s(record::STATE_RELEASED))
+            .expression_attribute_values(":now", s(rfc3339(Utc::now())))
+            .expression_attribute_values(":by", s(by))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
+            Err(err) => Err(self
+                .call_error(&format!("force-unlock {}", self.lock_key), err)
+                .await),
+        }
+    }
+
+    /// Deletes terraform's own lock item, conditionally on the exact value
+    /// read (`Ok(false)` when it changed meanwhile).
+    pub async fn delete_terraform_lock(
+        &self,
+        table: &str,
+        lock: &TerraformLock,
+    ) -> Result<bool, CallError> {
+        let mut req = self
+            .dynamo
+            .client
+            .delete_item()
+            .table_name(table)
+            .key(attr::KEY, s(&lock.path_key))
+            .expression_attribute_names("#info", "Info");
+        req = match &lock.raw_info {
+            Some(info) => req
+                .condition_expression("#info = :info")
+                .expression_attribute_values(":info", s(info)),
+            None => req.condition_expression("attribute_not_exists(#info)"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(self.call_error(&format!("remove terraform's lock {}", lock.path_key), err).await),
             },
         }
     }

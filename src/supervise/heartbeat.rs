@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{sleep, timeout};
 
 use super::deadline::{Deadline, boot_clock};
 use super::signals;
 use crate::lock::{Lease, LeaseTable, Renew};
 use crate::output::{Event, Reporter};
+
+/// The longest the heartbeat sleeps without looking at the boot clock.
+const WAKE: Duration = Duration::from_secs(1);
+/// Bound on looking for terraform's own lock item after a renewal.
+const NATIVE_LOOK: Duration = Duration::from_secs(2);
 
 /// Why the lease is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,24 +52,33 @@ impl Heartbeat {
     ) -> Lease {
         let mut deadline =
             Deadline::new(self.lease.duration, self.heartbeat, self.acquired_started);
-        let mut next = Instant::now() + self.heartbeat;
+        // When the next renewal is due, on the boot clock.
+        let mut due = self.acquired_started + self.heartbeat;
         let mut native_id: Option<String> = None;
         let mut native_recorded = false;
         // Without SIGCONT handling a resumed holder would wait out its timer.
         let mut resumed = signals::continued().ok();
         loop {
-            tokio::select! {
-                _ = sleep_until(next) => {}
-                Some(()) = async { match resumed.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
-                    self.reporter.detail("resumed: renewing the lease at once");
+            let now = boot_clock();
+            if now < due {
+                // tokio's timers run on the monotonic clock, which stops while
+                // the machine sleeps: wake at least every second and compare
+                // with the boot clock, so a resumed laptop renews at once.
+                let nap = (due - now).min(WAKE);
+                tokio::select! {
+                    _ = sleep(nap) => continue,
+                    Some(()) = async { match resumed.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
+                        self.reporter.detail("resumed: renewing the lease at once");
+                    }
+                    _ = stop.changed() => return self.lease,
                 }
-                _ = stop.changed() => return self.lease,
             }
             let started = boot_clock();
-            // Never wait on a renewal past the point where we must fence.
-            let budget = deadline
-                .time_to_fence(started)
-                .max(Duration::from_millis(1));
+            // Never wait on a renewal long past the fencing point; but a
+            // renewal is always given a fair chance (after a pause the point
+            // may already be behind us), because one that succeeds proves,
+            // by its condition on our RVN, that nobody took the lease.
+            let budget = deadline.time_to_fence(started).max(self.heartbeat / 2);
             let record = native_id.as_deref().filter(|_| !native_recorded);
             let outcome = tokio::select! {
                 r = timeout(budget, self.table.renew(&mut self.lease, record)) => r,
@@ -74,11 +88,18 @@ impl Heartbeat {
                 Ok(Ok(Renew::Renewed)) => {
                     deadline.renewed(started);
                     native_recorded |= record.is_some();
-                    next = Instant::now() + self.heartbeat;
+                    due = started + self.heartbeat;
                     if native_id.is_none() {
-                        native_id = self.observe_native().await;
+                        // Bounded, and abandoned if the run ends: this look is
+                        // a nicety and must never delay a renewal or release.
+                        let look = timeout(NATIVE_LOOK, self.observe_native());
+                        tokio::select! {
+                            found = look => native_id = found.ok().flatten(),
+                            _ = stop.changed() => return self.lease,
+                        }
                     }
                 }
+                Ok(Ok(Renew::Adopted)) => due = boot_clock(),
                 Ok(Ok(Renew::Lost(found))) => {
                     let reason = match found {
                         Some(r) if r.is_held() => {
@@ -90,36 +111,31 @@ impl Heartbeat {
                     let _ = lost.send(Lost(reason));
                     return self.lease;
                 }
-                Ok(Err(e)) if e.transient => {
-                    let now = boot_clock();
-                    if deadline.must_fence(now) {
-                        let _ = lost.send(Lost(format!(
-                            "renewals failed until the lease could no longer be confirmed ({})",
-                            e.error
-                        )));
-                        return self.lease;
-                    }
-                    self.reporter.event(Event::HeartbeatFailed {
-                        lock_key: self.table.lock_key(),
-                        error: &e.error.to_string(),
-                        fence_in: deadline.time_to_fence(now),
-                    });
-                    next =
-                        Instant::now() + deadline.retry_interval().min(deadline.time_to_fence(now));
-                }
-                Ok(Err(e)) => {
+                Ok(Err(e)) if !e.transient => {
                     let _ = lost.send(Lost(format!(
                         "the lease can no longer be renewed: {}",
                         e.error
                     )));
                     return self.lease;
                 }
-                Err(_elapsed) => {
-                    let _ = lost.send(Lost(
-                        "renewals timed out until the lease could no longer be confirmed"
-                            .to_string(),
-                    ));
-                    return self.lease;
+                failed => {
+                    let why = match failed {
+                        Ok(Err(e)) => e.error.to_string(),
+                        _ => format!("no answer within {}", crate::duration::format(budget)),
+                    };
+                    let now = boot_clock();
+                    if deadline.must_fence(now) {
+                        let _ = lost.send(Lost(format!(
+                            "renewals failed until the lease could no longer be confirmed ({why})"
+                        )));
+                        return self.lease;
+                    }
+                    self.reporter.event(Event::HeartbeatFailed {
+                        lock_key: self.table.lock_key(),
+                        error: &why,
+                        fence_in: deadline.time_to_fence(now),
+                    });
+                    due = now + deadline.retry_interval().min(deadline.time_to_fence(now));
                 }
             }
         }

@@ -32,6 +32,8 @@ pub struct Run<'a> {
     pub native: Option<NativeLock>,
     pub child: child::Spec,
     pub interactive: bool,
+    /// Interrupt the child once when it runs longer than this.
+    pub max_duration: Option<Duration>,
     pub reporter: &'a Reporter,
 }
 
@@ -53,8 +55,29 @@ impl Target {
     }
 }
 
-/// Supervises the child to its end and returns tflock's exit code.
-pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<u8, Error> {
+/// How the supervised run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The child exited (or died of a signal) on its own terms.
+    Exited,
+    /// The lease was lost; the child was interrupted.
+    LeaseLost,
+    /// The child ran past `--max-duration` and was interrupted.
+    TimedOut,
+}
+
+pub struct Finished {
+    /// tflock's exit code: the child's, 128+N, 77 or 124.
+    pub exit_code: u8,
+    /// The child's own code (128+N for signal N).
+    pub child_code: u8,
+    pub outcome: Outcome,
+    pub held: Duration,
+}
+
+/// Supervises the child to its end. Does not release the lease: the caller
+/// does, whatever this returns (even an error: the child never started).
+pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error> {
     let Run {
         table,
         lease,
@@ -63,24 +86,19 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<u8, Error> {
         native,
         child: spec,
         interactive,
+        max_duration,
         reporter,
     } = run;
     let held_since = Instant::now();
-    let mut child = match child::spawn(&spec) {
-        Ok(c) => c,
-        Err(e) => {
-            release(table, &lease, held_since, reporter).await;
-            return Err(match e.kind() {
-                std::io::ErrorKind::NotFound => Error::ChildNotFound {
-                    program: spec.program.to_string_lossy().into_owned(),
-                },
-                _ => Error::ChildNotExecutable {
-                    program: spec.program.to_string_lossy().into_owned(),
-                    reason: e.to_string(),
-                },
-            });
-        }
-    };
+    let mut child = child::spawn(&spec).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::ChildNotFound {
+            program: spec.program.to_string_lossy().into_owned(),
+        },
+        _ => Error::ChildNotExecutable {
+            program: spec.program.to_string_lossy().into_owned(),
+            reason: e.to_string(),
+        },
+    })?;
     let target = Target {
         pid: Pid::from_raw(child.id().map(|id| id as i32).unwrap_or(0)),
         own_group: spec.own_process_group,
@@ -99,12 +117,29 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<u8, Error> {
     };
     let beating = tokio::spawn(beat.run(stop_rx, lost_tx));
 
-    let mut fenced = false;
+    let mut outcome = Outcome::Exited;
     let mut lost_open = true;
     // Whether the child has already been asked to stop (a forwarded SIGINT or
-    // SIGTERM, or Ctrl-C from the terminal): terraform reads one more
-    // interrupt as "exit immediately", which may lose state.
+    // SIGTERM, Ctrl-C from the terminal, or our own interrupt): terraform
+    // reads one more interrupt as "exit immediately", which may lose state.
     let mut asked_to_stop = false;
+    let time_limit = tokio::time::sleep(max_duration.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(time_limit);
+    let mut timing = max_duration.is_some();
+    let interrupt_once = |why: &str, asked_to_stop: &mut bool| {
+        if *asked_to_stop {
+            reporter.warn(&format!(
+                "{why}; the command is already stopping, waiting for it"
+            ));
+        } else {
+            // Once, and never again by ourselves.
+            *asked_to_stop = true;
+            target.send(Signal::SIGINT);
+            reporter.warn(&format!(
+                "{why}: interrupted the command (SIGINT), waiting for it to stop"
+            ));
+        }
+    };
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
@@ -115,32 +150,38 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<u8, Error> {
             lost = &mut lost_rx, if lost_open => {
                 lost_open = false;
                 if let Ok(Lost(reason)) = lost {
-                    fenced = true;
+                    outcome = Outcome::LeaseLost;
                     reporter.event(Event::LeaseLost { lock_key: table.lock_key(), fence, reason: &reason });
-                    if asked_to_stop {
-                        reporter.warn("the command is already stopping; waiting for it");
-                    } else {
-                        // Once, and never again by ourselves.
-                        asked_to_stop = true;
-                        target.send(Signal::SIGINT);
-                        reporter.warn("interrupted the command (SIGINT) and waiting for it to stop");
-                    }
+                    interrupt_once("the lease was lost", &mut asked_to_stop);
                 }
+            }
+            _ = &mut time_limit, if timing => {
+                timing = false;
+                if outcome == Outcome::Exited {
+                    outcome = Outcome::TimedOut;
+                }
+                let limit = crate::duration::format(max_duration.unwrap_or_default());
+                interrupt_once(&format!("the command ran past --max-duration {limit}"), &mut asked_to_stop);
             }
         }
     };
     let _ = stop_tx.send(true);
-    let lease = beating
+    beating
         .await
         .map_err(|e| Error::Internal(format!("heartbeat task failed: {e}")))?;
-    release(table, &lease, held_since, reporter).await;
-
     let status =
         status.map_err(|e| Error::Internal(format!("waiting for the command failed: {e}")))?;
-    if fenced {
-        return Ok(exit::LEASE_LOST);
-    }
-    Ok(exit_code(status))
+    let child_code = exit_code(status);
+    Ok(Finished {
+        exit_code: match outcome {
+            Outcome::Exited => child_code,
+            Outcome::LeaseLost => exit::LEASE_LOST,
+            Outcome::TimedOut => exit::TIMED_OUT,
+        },
+        child_code,
+        outcome,
+        held: held_since.elapsed(),
+    })
 }
 
 /// DESIGN §5: interactively, the terminal already delivered Ctrl-C, Ctrl-\ and
@@ -160,12 +201,13 @@ fn forward(sig: Received, target: Target, interactive: bool, reporter: &Reporter
     target.send(sig.signal());
 }
 
-async fn release(table: &LeaseTable, lease: &Lease, held_since: Instant, reporter: &Reporter) {
+/// Releases the lease after the child has exited (or never started).
+pub async fn release(table: &LeaseTable, lease: &Lease, held: Duration, reporter: &Reporter) {
     match tokio::time::timeout(RELEASE_TIMEOUT, table.release(&lease.token)).await {
         Ok(Ok(Release::Released)) => reporter.event(Event::Released {
             lock_key: table.lock_key(),
             fence: lease.fence,
-            held: held_since.elapsed(),
+            held,
         }),
         Ok(Ok(Release::NotOurs(_))) => reporter.warn(&format!(
             "the lease on {} was no longer ours to release",

@@ -250,13 +250,28 @@ fn usage_errors_exit_64_never_2() {
     for args in [
         &["--no-such-flag", "apply"][..],
         &["run"],
-        &[],
         &["--output", "yaml", "status"],
         &["-q", "-v", "status"],
     ] {
-        let out = output(f.tflock("k").args(args));
-        assert_eq!(code(&out), 64, "{args:?}: {}", stderr(&out));
+        let err = fails(f.tflock("k").args(args), 64, "(see `tflock --help`)");
+        assert!(!err.contains("Usage:"), "{err}");
     }
+    let out = output(&mut f.tflock("k"));
+    assert_eq!(code(&out), 64, "no command");
+    assert!(
+        stderr(&out).contains("requires a subcommand"),
+        "{}",
+        stderr(&out)
+    );
+    let mut bare = std::process::Command::new(crate::support::TFLOCK);
+    f.scrub(&mut bare);
+    let out = output(&mut bare);
+    assert_eq!(
+        code(&out),
+        64,
+        "no arguments at all: help on stderr, and 64"
+    );
+    assert!(stderr(&out).contains("Usage:") && stdout(&out).is_empty());
     let out = output(f.tflock("k").arg("--help"));
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("Exit codes"));

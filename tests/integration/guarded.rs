@@ -342,6 +342,13 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_nothing_behind() {
     );
     let err = std::fs::read_to_string(&waiter_err).unwrap();
     assert!(err.contains("interrupted"), "{err}");
+    let events = f.history("intr");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "wait" && e["outcome"] == "interrupted (SIGINT)"),
+        "the abandoned wait is in the history: {events:?}"
+    );
 
     let after = f.lease_item("intr").unwrap();
     assert_eq!(
@@ -349,7 +356,7 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_nothing_behind() {
         dynamo::s(&before, "owner_token"),
         "holder untouched"
     );
-    assert_eq!(f.dynamo.scan(&f.table).len(), 1, "no item of the waiter's");
+    assert_eq!(f.lease_items().len(), 1, "no item of the waiter's");
     signal(&holder, nix::sys::signal::Signal::SIGTERM);
     finish(holder, Duration::from_secs(20));
 }

@@ -86,11 +86,7 @@ fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
         screen.contains("waiting") && screen.contains("held by") && screen.contains("run: python"),
         "{screen}"
     );
-    assert_eq!(
-        f.dynamo.scan(&f.table).len(),
-        1,
-        "the waiter left nothing behind"
-    );
+    assert_eq!(f.lease_items().len(), 1, "the waiter left nothing behind");
     assert_eq!(
         f.lease_state("tty").as_deref(),
         Some("held"),

@@ -211,3 +211,66 @@ fn losing_the_lease_after_an_interrupt_sends_no_second_one() {
         "terraform would read a second SIGINT as 'exit now'"
     );
 }
+
+#[test]
+fn a_heartbeat_of_half_the_lease_holds_it() {
+    let f = Fixture::new();
+    let out = output(f.tflock("half").args([
+        "--lease",
+        "2s",
+        "--heartbeat",
+        "1s",
+        "run",
+        "--",
+        "sleep",
+        "3.5",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn a_holder_stopped_past_its_fencing_point_renews_on_resume() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let tflock = spawn(
+        f.tflock("paused")
+            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "7"])),
+    );
+    wait_until("the child to start", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    signal(&tflock, Signal::SIGSTOP);
+    // Past the fencing point (2s) and the lease (3s): only a renewal can
+    // tell whether anyone took it; nobody did.
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&tflock, Signal::SIGCONT);
+    let out = finish(tflock, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(signals_received(&log).is_empty(), "not interrupted");
+}
+
+#[test]
+fn ctrl_c_during_a_slow_acquire_takes_the_landed_lease_back() {
+    let mut f = Fixture::new();
+    let proxy = Proxy::start(f.moto.port);
+    f.endpoint = proxy.endpoint();
+    proxy.set_delay(Duration::from_secs(3));
+    let tflock = spawn(f.tflock("slowlane").args(["run", "--", "true"]));
+    // The acquire request is held up in the network when Ctrl-C comes.
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&tflock, Signal::SIGINT);
+    proxy.set(Mode::Forward);
+    let out = finish(tflock, Duration::from_secs(30));
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was left behind"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ne!(
+        f.lease_state("slowlane").as_deref(),
+        Some("held"),
+        "the late acquire was taken back"
+    );
+}

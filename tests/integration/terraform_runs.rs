@@ -232,3 +232,27 @@ fn sigterm_during_apply_stops_terraform_gracefully_and_releases_both_locks() {
         "terraform's own lock is gone too"
     );
 }
+
+#[test]
+fn terraform_global_options_work_as_with_terraform() {
+    let f = Fixture::new();
+    f.terraform_dir("tf");
+    // alias terraform=tflock: `terraform -chdir=tf plan` locks tf's state.
+    let out = output(
+        f.tflock_in(f.dir.path())
+            .args(["-chdir=tf", "plan", "-no-color"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released"),
+        "planned under the lease"
+    );
+    let out = output(f.tflock_in(f.dir.path()).arg("-version"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Terraform v"),
+        "terraform's own -version: {}",
+        stdout(&out)
+    );
+}

@@ -121,6 +121,33 @@ impl Fixture {
         self.dynamo.get(&self.table, &format!("tflock:{key}"))
     }
 
+    /// Every lease item in the table (history items aside).
+    pub fn lease_items(&self) -> Vec<Item> {
+        self.dynamo
+            .scan(&self.table)
+            .into_iter()
+            .filter(|i| dynamo::s(i, "LockID").starts_with("tflock:"))
+            .collect()
+    }
+
+    /// The history events recorded for `key`, as JSON, oldest first.
+    pub fn history(&self, key: &str) -> Vec<serde_json::Value> {
+        let prefix = format!("tflock-history:{key}@");
+        let mut events: Vec<serde_json::Value> = self
+            .dynamo
+            .scan(&self.table)
+            .into_iter()
+            .filter(|i| dynamo::s(i, "LockID").starts_with(&prefix))
+            .flat_map(|i| match i.get("events") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) => l.clone(),
+                _ => Vec::new(),
+            })
+            .filter_map(|v| serde_json::from_str(v.as_s().ok()?).ok())
+            .collect();
+        events.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
+        events
+    }
+
     pub fn lease_state(&self, key: &str) -> Option<String> {
         self.lease_item(key).map(|i| dynamo::s(&i, "state"))
     }

@@ -15,11 +15,15 @@ pub enum Mode {
     Refuse = 1,
     /// Accept and never answer: the client sees a timeout.
     Blackhole = 2,
+    /// Forward, but only after holding each new connection for
+    /// [`Proxy::set_delay`] (a slow network: requests land late).
+    Delay = 3,
 }
 
 pub struct Proxy {
     pub port: u16,
     mode: Arc<AtomicU8>,
+    delay_ms: Arc<AtomicU32>,
     /// Connections refused or blackholed so far.
     failed: Arc<AtomicU32>,
 }
@@ -30,11 +34,20 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let mode = Arc::new(AtomicU8::new(Mode::Forward as u8));
         let failed = Arc::new(AtomicU32::new(0));
-        let (m, f) = (mode.clone(), failed.clone());
+        let delay_ms = Arc::new(AtomicU32::new(0));
+        let (m, f, d) = (mode.clone(), failed.clone(), delay_ms.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
                 let mode = m.load(Ordering::SeqCst);
+                if mode == Mode::Delay as u8 {
+                    let delay = Duration::from_millis(u64::from(d.load(Ordering::SeqCst)));
+                    std::thread::spawn(move || {
+                        std::thread::sleep(delay);
+                        forward(client, target_port)
+                    });
+                    continue;
+                }
                 if mode != Mode::Forward as u8 {
                     f.fetch_add(1, Ordering::SeqCst);
                 }
@@ -55,7 +68,18 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, mode, failed }
+        Proxy {
+            port,
+            mode,
+            delay_ms,
+            failed,
+        }
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u32, Ordering::SeqCst);
+        self.set(Mode::Delay);
     }
 
     pub fn failed_connections(&self) -> u32 {

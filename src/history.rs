@@ -1,0 +1,308 @@
+//! The lock history: every acquisition (with its wait and hold), every wait
+//! given up, lease loss, takeover and force-unlock, kept in the lock table
+//! itself with a TTL (DESIGN §6 audit records; issue #3 history and stats).
+//!
+//! Storage: one item per lock and UTC day, `LockID =
+//! "tflock-history:<lock key>@<YYYY-MM-DD>"`, holding the day's events as a
+//! list of JSON strings appended with `list_append` (one write per event, no
+//! read). Reading one lock's history is one batched read of its day items;
+//! `--all` scans for the prefix. The TTL attribute `gc_at` expires a day's
+//! item after the retention period (default 90 days).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{self, Dynamo};
+use crate::error::Error;
+use crate::lock::record::attr;
+
+pub const PREFIX: &str = "tflock-history:";
+pub const FORMAT: &str = "history-v1";
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
+const EVENTS: &str = "events";
+/// A history write must never hold up the run it records.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A guarded run: acquired (perhaps after waiting), ran, released.
+    Run,
+    /// A wait that ended without the lock (timeout or interrupt).
+    Wait,
+    /// A stale lease taken over by a waiter with `--takeover-stale`.
+    Takeover,
+    /// `tflock force-unlock`, verified or not.
+    ForceUnlock,
+}
+
+/// One history event. Optional fields are omitted from the stored JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: Kind,
+    pub lock_key: String,
+    /// When the event ended (a run: its release).
+    pub at: DateTime<Utc>,
+    /// `user@host` of whoever acted.
+    pub who: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
+    /// run: ok | failed | lease_lost | timed_out; wait: gave_up | interrupted;
+    /// force_unlock: verified | unguarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_url: Option<String>,
+    /// Takeover / force-unlock: whom the lock was taken from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_holder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_fence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What was removed: "lease (fence 7)", "terraform lock 386e…".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// Takeover / verified force-unlock: how long the holder was observed silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_ms: Option<u64>,
+}
+
+impl Event {
+    pub fn new(kind: Kind, lock_key: &str, who: &str) -> Event {
+        Event {
+            kind,
+            lock_key: lock_key.to_string(),
+            at: Utc::now(),
+            who: who.to_string(),
+            operation: None,
+            fence: None,
+            waited_ms: None,
+            held_ms: None,
+            exit_code: None,
+            outcome: None,
+            ci_url: None,
+            previous_holder: None,
+            previous_fence: None,
+            reason: None,
+            removed: Vec::new(),
+            observed_ms: None,
+        }
+    }
+
+    pub fn waited(&self) -> Duration {
+        Duration::from_millis(self.waited_ms.unwrap_or(0))
+    }
+
+    pub fn held(&self) -> Duration {
+        Duration::from_millis(self.held_ms.unwrap_or(0))
+    }
+}
+
+pub fn millis(d: Duration) -> Option<u64> {
+    Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[derive(Clone)]
+pub struct History {
+    dynamo: Dynamo,
+    table: String,
+    retention: Duration,
+}
+
+fn day_key(lock_key: &str, day: NaiveDate) -> String {
+    format!("{PREFIX}{lock_key}@{}", day.format("%Y-%m-%d"))
+}
+
+impl History {
+    pub fn new(dynamo: Dynamo, table: &str, retention: Duration) -> History {
+        History {
+            dynamo,
+            table: table.to_string(),
+            retention,
+        }
+    }
+
+    /// Appends an event to its day's item. One conditional-free write.
+    pub async fn record(&self, event: &Event) -> Result<(), Error> {
+        let json = serde_json::to_string(event)
+            .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))?;
+        let day = event.at.date_naive();
+        let gc_at =
+            event.at + chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        let send = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, AttributeValue::S(day_key(&event.lock_key, day)))
+            .update_expression(
+                "SET #events = list_append(if_not_exists(#events, :empty), :new), \
+                 #format = :format, #lock_key = :lock_key, #gc_at = :gc_at",
+            )
+            .expression_attribute_names("#events", EVENTS)
+            .expression_attribute_names("#format", attr::FORMAT)
+            .expression_attribute_names("#lock_key", "lock_key")
+            .expression_attribute_names("#gc_at", attr::GC_AT)
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":new", AttributeValue::L(vec![AttributeValue::S(json)]))
+            .expression_attribute_values(":format", AttributeValue::S(FORMAT.into()))
+            .expression_attribute_values(":lock_key", AttributeValue::S(event.lock_key.clone()))
+            .expression_attribute_values(":gc_at", AttributeValue::N(gc_at.timestamp().to_string()))
+            .send();
+        match tokio::time::timeout(WRITE_TIMEOUT, send).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(aws::failure(
+                &self.dynamo,
+                &self.table,
+                "record history",
+                &err,
+            )),
+            Err(_) => Err(Error::Unavailable("recording history timed out".into())),
+        }
+    }
+
+    /// One lock's events since `since`, oldest first.
+    pub async fn read(&self, lock_key: &str, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
+        let mut days = Vec::new();
+        let mut day = since.date_naive();
+        let today = Utc::now().date_naive();
+        while day <= today {
+            days.push(day_key(lock_key, day));
+            day = day.succ_opt().unwrap_or(today + chrono::Days::new(1));
+        }
+        let mut items = Vec::new();
+        for chunk in days.chunks(100) {
+            let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|k| HashMap::from([(attr::KEY.to_string(), AttributeValue::S(k.clone()))]))
+                .collect();
+            // BatchGetItem may return part of the answer: ask again for the rest.
+            for _ in 0..10 {
+                if keys.is_empty() {
+                    break;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Error::Internal(format!("cannot build a history read: {e}")))?;
+                let out = self
+                    .dynamo
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| aws::failure(&self.dynamo, &self.table, "read history", &e))?;
+                if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                    items.extend(found.iter().cloned());
+                }
+                if let Some(rest) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    keys = rest.keys().to_vec();
+                }
+            }
+        }
+        Ok(sorted_events(&items, since))
+    }
+
+    /// Every lock's events since `since`, oldest first.
+    pub async fn read_all(&self, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
+        let mut items = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .dynamo
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#key, :prefix)")
+                .expression_attribute_names("#key", attr::KEY)
+                .expression_attribute_values(":prefix", AttributeValue::S(PREFIX.into()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| aws::failure(&self.dynamo, &self.table, "read history", &e))?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(sorted_events(&items, since))
+    }
+}
+
+/// Events of the given day items at or after `since`, oldest first. Events
+/// that do not parse (a newer format) are skipped rather than failing the read.
+fn sorted_events(items: &[HashMap<String, AttributeValue>], since: DateTime<Utc>) -> Vec<Event> {
+    let mut events: Vec<Event> = items
+        .iter()
+        .filter_map(|item| item.get(EVENTS)?.as_l().ok())
+        .flatten()
+        .filter_map(|v| serde_json::from_str::<Event>(v.as_s().ok()?).ok())
+        .filter(|e| e.at >= since)
+        .collect();
+    events.sort_by_key(|e| e.at);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_without_empty_fields() {
+        let mut e = Event::new(Kind::Run, "b/k", "alice@laptop");
+        e.fence = Some(3);
+        e.waited_ms = Some(1500);
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(
+            !json.contains("null") && !json.contains("removed"),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
+        assert_eq!(e.waited(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn day_items_are_sorted_and_filtered() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let ev = |t: &str| {
+            let mut e = Event::new(Kind::Run, "k", "w");
+            e.at = at(t);
+            AttributeValue::S(serde_json::to_string(&e).unwrap())
+        };
+        let items = vec![
+            HashMap::from([(
+                EVENTS.to_string(),
+                AttributeValue::L(vec![
+                    ev("2026-11-02T10:00:00Z"),
+                    AttributeValue::S("{garbage".into()),
+                ]),
+            )]),
+            HashMap::from([(
+                EVENTS.to_string(),
+                AttributeValue::L(vec![ev("2026-11-01T09:00:00Z"), ev("2026-10-01T00:00:00Z")]),
+            )]),
+        ];
+        let events = sorted_events(&items, at("2026-10-15T00:00:00Z"));
+        let times: Vec<_> = events.iter().map(|e| e.at.to_rfc3339()).collect();
+        assert_eq!(
+            times,
+            ["2026-11-01T09:00:00+00:00", "2026-11-02T10:00:00+00:00"]
+        );
+    }
+}

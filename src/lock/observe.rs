@@ -1,0 +1,110 @@
+//! Proving a holder dead (DESIGN §4, §6): the lease's RVN unchanged for a
+//! full lease on the observer's own monotonic clock, and, when the holder was
+//! on this host, its process gone. A wall-clock expiry is never proof: a
+//! holder whose clock is minutes off must not be declared dead.
+
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
+use super::{LeaseRecord, LeaseTable};
+use crate::error::Error;
+
+/// Observed silence beyond the holder's lease before it counts as stale:
+/// covers the rate difference between two machines' clocks and the time a
+/// renewal takes to land.
+pub const MARGIN: Duration = Duration::from_secs(1);
+
+/// How long the RVN must stay unchanged.
+pub fn required_silence(record: &LeaseRecord) -> Duration {
+    record.lease + MARGIN
+}
+
+/// On the holder's own host, a running process with its pid is proof of life
+/// (EPERM: it exists, owned by someone else). A pid that does not fit is no
+/// proof either way.
+pub fn alive_here(record: &LeaseRecord) -> Option<String> {
+    if record.host != crate::holder::host_name() {
+        return None;
+    }
+    let pid = i32::try_from(record.pid).ok().filter(|p| *p > 0)?;
+    match kill(Pid::from_raw(pid), None) {
+        Ok(()) | Err(Errno::EPERM) => Some(format!(
+            "its process (pid {pid}) is still running on this host ({})",
+            record.host
+        )),
+        Err(_) => None,
+    }
+}
+
+/// What an observation concluded.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Silent for the whole required time: presumed dead. The record is the
+    /// one observed at the start (its owner and RVN are what a removal must
+    /// be conditional on).
+    Stale {
+        record: Box<LeaseRecord>,
+        observed: Duration,
+    },
+    /// Alive: why we know.
+    Alive(String),
+    /// Released or removed meanwhile: nothing left to do.
+    Free,
+}
+
+/// Watches a held lease until it is proved stale or shown alive. `tick` is
+/// called after each look with the time still needed.
+pub async fn prove_stale(
+    table: &LeaseTable,
+    record: LeaseRecord,
+    mut tick: impl FnMut(Duration),
+) -> Result<Verdict, Error> {
+    if let Some(why) = alive_here(&record) {
+        return Ok(Verdict::Alive(why));
+    }
+    let start = Instant::now();
+    let need = required_silence(&record);
+    // Several looks per lease so a heartbeat is noticed (and the wait ended)
+    // promptly; the proof itself rests on the final conditional write.
+    let poll = (record.lease / 5).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    loop {
+        let elapsed = start.elapsed();
+        tick(need.saturating_sub(elapsed));
+        if elapsed >= need {
+            return Ok(Verdict::Stale {
+                record: Box::new(record),
+                observed: elapsed,
+            });
+        }
+        tokio::time::sleep(poll.min(need - elapsed)).await;
+        // A failed look proves nothing either way; the next one may succeed,
+        // and the removal is conditional on the RVN regardless.
+        let Ok(now) = table.read().await else {
+            continue;
+        };
+        match now {
+            None => return Ok(Verdict::Free),
+            Some(r) if !r.is_held() => return Ok(Verdict::Free),
+            Some(r) if r.owner_token != record.owner_token => {
+                return Ok(Verdict::Alive(format!(
+                    "the lock changed hands meanwhile: now held by {}",
+                    r.describe_holder()
+                )));
+            }
+            Some(r) if r.rvn != record.rvn => {
+                return Ok(Verdict::Alive(format!(
+                    "a heartbeat landed {} into the observation",
+                    crate::duration::format(start.elapsed())
+                )));
+            }
+            Some(_) => {
+                if let Some(why) = alive_here(&record) {
+                    return Ok(Verdict::Alive(why));
+                }
+            }
+        }
+    }
+}
