@@ -150,6 +150,10 @@ pub enum Command {
     /// Show who holds the lock, since when, and terraform's own lock item
     Status(StatusArgs),
 
+    /// Remove a stuck lock: --verify proves its holder dead first; LOCK_ID is the unguarded path
+    #[command(name = "force-unlock")]
+    ForceUnlock(ForceUnlockArgs),
+
     /// A terraform command (passed to terraform; locked when it writes state)
     #[command(external_subcommand)]
     Terraform(Vec<OsString>),
@@ -169,6 +173,31 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("how").required(true).args(["verify", "lock_id"]))]
+pub struct ForceUnlockArgs {
+    /// Prove the holder dead (its lease silent for a full lease, observed from
+    /// here) before removing anything
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Unguarded: the lease's owner token, or terraform's lock ID, exactly
+    #[arg(value_name = "LOCK_ID")]
+    pub lock_id: Option<String>,
+
+    /// Why, for the audit record
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Leave terraform's own lock item in place even when it is the dead holder's
+    #[arg(long, requires = "verify")]
+    pub keep_terraform_lock: bool,
+
+    /// Do not ask for confirmation (the unguarded path)
+    #[arg(long, short = 'y', conflicts_with = "verify")]
+    pub yes: bool,
+}
 
 #[cfg(test)]
 mod tests {

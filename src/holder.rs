@@ -37,7 +37,7 @@ impl Holder {
 
 /// The account name as terraform's `user.Current()` finds it: the password
 /// database first, `$USER` when the uid has no entry (containers).
-fn user_name(env: EnvLookup) -> String {
+pub fn user_name(env: EnvLookup) -> String {
     let uid = nix::unistd::geteuid();
     if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
         return user.name;

@@ -129,6 +129,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
             )
         }
         Command::Status(_) => cmd::status::run(&cli.global, reporter),
+        Command::ForceUnlock(args) => cmd::force_unlock::run(&cli.global, &args, reporter),
         Command::Terraform(args) => {
             let program = cli
                 .global

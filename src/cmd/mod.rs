@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod force_unlock;
 pub mod passthrough;
 pub mod run;
 pub mod status;

@@ -489,8 +489,16 @@ impl LeaseTable {
     /// conditional on the owner and RVN observed, so a heartbeat that landed
     /// meanwhile makes it fail (`Ok(false)`). Marks it released (the fence
     /// survives) and records who forced it.
-    pub async fn force_release(&self, observed: &LeaseRecord, by: &str) -> Result<bool, CallError> {
-        let result = self
+    ///
+    /// `exact_rvn: false` is the unguarded path (`force-unlock TOKEN`): only
+    /// the owner must match, the holder's liveness is the operator's word.
+    pub async fn force_release(
+        &self,
+        observed: &LeaseRecord,
+        by: &str,
+        exact_rvn: bool,
+    ) -> Result<bool, CallError> {
+        let mut req = self
             .dynamo
             .client
             .update_item()
@@ -499,22 +507,24 @@ impl LeaseTable {
             .update_expression(
                 "SET #state = :released, #released_at = :now, #released_by = :by REMOVE #gc_at",
             )
-            .condition_expression("#owner = :owner AND #rvn = :rvn AND #state = :held")
             .expression_attribute_names("#owner", attr::OWNER)
-            .expression_attribute_names("#rvn", attr::RVN)
             .expression_attribute_names("#state", attr::STATE)
             .expression_attribute_names("#released_at", attr::RELEASED_AT)
             .expression_attribute_names("#released_by", attr::RELEASED_BY)
             .expression_attribute_names("#gc_at", attr::GC_AT)
             .expression_attribute_values(":owner", s(&observed.owner_token))
-            .expression_attribute_values(":rvn", s(&observed.rvn))
             .expression_attribute_values(":held", s(record::STATE_HELD))
             .expression_attribute_values(":released", s(record::STATE_RELEASED))
             .expression_attribute_values(":now", s(rfc3339(Utc::now())))
-            .expression_attribute_values(":by", s(by))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":by", s(by));
+        req = if exact_rvn {
+            req.condition_expression("#owner = :owner AND #rvn = :rvn AND #state = :held")
+                .expression_attribute_names("#rvn", attr::RVN)
+                .expression_attribute_values(":rvn", s(&observed.rvn))
+        } else {
+            req.condition_expression("#owner = :owner AND #state = :held")
+        };
+        match req.send().await {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
             Err(err) => Err(self

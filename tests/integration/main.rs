@@ -6,5 +6,6 @@ mod support;
 mod errors;
 mod guarded;
 mod interactive;
+mod recovery;
 mod signals;
 mod terraform_runs;

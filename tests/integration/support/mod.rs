@@ -109,6 +109,37 @@ impl Fixture {
         cmd
     }
 
+    /// tflock locking `key`, running as if on another host (a UTS namespace
+    /// with its own hostname), so that only observation can tell whether it
+    /// is alive. `clock_offset` (e.g. "-10m") runs it under faketime with its
+    /// wall clock that far off. libfaketime shifts the monotonic and boot
+    /// clocks too, by a constant, so they still advance at the real rate
+    /// (FAKETIME_DONT_FAKE_MONOTONIC would keep them as they are, but
+    /// libfaketime 0.9.10 then fails every sleep with EINVAL).
+    pub fn tflock_elsewhere(&self, key: &str, host: &str, clock_offset: Option<&str>) -> Command {
+        let mut cmd = match clock_offset {
+            Some(offset) => {
+                let mut c = Command::new("faketime");
+                c.args(["-f", offset, "unshare"]);
+                c
+            }
+            None => Command::new("unshare"),
+        };
+        self.scrub(&mut cmd);
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("TFLOCK_TABLE", &self.table)
+            .env("TFLOCK_LOCK_KEY", key)
+            .args([
+                "--uts",
+                "sh",
+                "-c",
+                &format!("hostname {host} && exec \"$@\""),
+                "sh",
+                TFLOCK,
+            ]);
+        cmd
+    }
+
     /// tflock in a terraform directory (the backend names table and key).
     pub fn tflock_in(&self, dir: &Path) -> Command {
         let mut cmd = Command::new(TFLOCK);
@@ -287,6 +318,31 @@ pub fn signals_received(path: &Path) -> Vec<String> {
 
 pub fn child_ready(path: &Path) -> bool {
     child_log(path).iter().any(|(e, _, _)| e == "ready")
+}
+
+/// Kills a tflock and everything it started at once, as a lost CI runner
+/// dies: all are stopped first, so none can react (no parent-death signal
+/// handled, no graceful release), then killed.
+pub fn kill_everything(child: &mut Child) {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    let pid = child.id() as i32;
+    let children: Vec<i32> = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for &c in &children {
+        let _ = killpg(Pid::from_raw(c), Signal::SIGSTOP);
+        let _ = kill(Pid::from_raw(c), Signal::SIGSTOP);
+    }
+    let _ = kill(Pid::from_raw(pid), Signal::SIGSTOP);
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    for &c in &children {
+        let _ = killpg(Pid::from_raw(c), Signal::SIGKILL);
+        let _ = kill(Pid::from_raw(c), Signal::SIGKILL);
+    }
+    let _ = child.wait();
 }
 
 /// Sends `sig` to a process.

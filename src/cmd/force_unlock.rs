@@ -1,0 +1,348 @@
+//! `tflock force-unlock`: removing a lock whose holder is gone (DESIGN §6).
+//!
+//! `--verify` removes a lease only after proving its holder dead by
+//! observation, conditionally on what it observed, and terraform's own lock
+//! item only when it is attributable to that holder. `force-unlock ID` is the
+//! unguarded path, like terraform's: the exact ID, and a confirmation.
+//! Every removal leaves an audit record in the lock history.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::runtime;
+use crate::cli::{ForceUnlockArgs, GlobalArgs};
+use crate::duration;
+use crate::error::{Error, Result};
+use crate::history::{self, Event, History, Kind};
+use crate::holder;
+use crate::lock::observe::{self, Verdict};
+use crate::lock::{LeaseRecord, LeaseTable, TerraformLock};
+use crate::output::Reporter;
+use crate::settings::{Target, Timing, process_env};
+
+pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> Result<u8> {
+    let timing = Timing::resolve(global, None)?;
+    let workdir = std::env::current_dir()
+        .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
+    let target = Target::resolve(global, &workdir, &process_env)?;
+    runtime()?.block_on(async {
+        let dynamo = crate::aws::connect(&target.aws).await?;
+        let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
+        let history = History::new(dynamo, &target.table, timing.history_retention);
+        let lease = table.read().await.map_err(|e| e.error)?;
+        let native = match &target.terraform_lock {
+            Some((t, id)) => table
+                .read_terraform_lock(t, id)
+                .await
+                .map_err(|e| e.error)?,
+            None => None,
+        };
+        let cx = Context {
+            table: &table,
+            target: &target,
+            history: &history,
+            reporter,
+            args,
+            who: format!(
+                "{}@{}",
+                holder::user_name(&process_env),
+                holder::host_name()
+            ),
+        };
+        match &args.lock_id {
+            None => cx.verified(lease, native).await,
+            Some(id) => cx.unguarded(id, lease, native).await,
+        }
+    })
+}
+
+struct Context<'a> {
+    table: &'a LeaseTable,
+    target: &'a Target,
+    history: &'a History,
+    reporter: &'a Reporter,
+    args: &'a ForceUnlockArgs,
+    /// `user@host` of the operator, for the audit record.
+    who: String,
+}
+
+impl Context<'_> {
+    /// Prints the outcome (stdout: it is this command's result).
+    fn say(&self, result: &str, text: &str, removed: &[String]) {
+        let mut out = std::io::stdout().lock();
+        if self.reporter.json() {
+            let v = json!({
+                "result": result,
+                "lock_key": self.target.lock_key,
+                "message": text,
+                "removed": removed,
+            });
+            let _ = writeln!(out, "{v}");
+        } else {
+            let _ = writeln!(out, "{text}");
+        }
+    }
+
+    fn refuse(&self, why: String) -> Result<u8> {
+        self.say("refused", &format!("refused: {why}"), &[]);
+        Err(Error::ForceUnlockRefused(why))
+    }
+
+    async fn audit(&self, mut event: Event) {
+        event.reason = self.args.reason.clone();
+        super::run::record(self.history, &event, self.reporter).await;
+    }
+
+    async fn verified(
+        &self,
+        lease: Option<LeaseRecord>,
+        native: Option<TerraformLock>,
+    ) -> Result<u8> {
+        let lock_key = &self.target.lock_key;
+        let record = match lease {
+            Some(r) if r.is_held() => r,
+            _ => {
+                return match native {
+                    Some(n) => self.refuse(format!(
+                        "{lock_key} is locked by terraform itself (lock ID {}, {} by {} since {}) with no \
+                         tflock lease beside it, so nothing can prove its holder dead; if you have \
+                         verified that no terraform of {} is still running, remove it with \
+                         `tflock force-unlock {}` (see docs/force-unlock.md)",
+                        n.id, n.operation, n.who, n.created, n.who, n.id
+                    )),
+                    None => {
+                        self.say("free", &format!("{lock_key} is not locked: nothing to do"), &[]);
+                        Ok(0)
+                    }
+                };
+            }
+        };
+        let need = observe::required_silence(&record);
+        self.reporter.info(&format!(
+            "observing the lease of {} for {}: a heartbeat in that time proves it alive",
+            record.describe_holder(),
+            duration::format(need)
+        ));
+        let countdown = Countdown::new(self.reporter, need);
+        let verdict = observe::prove_stale(self.table, record, |left| countdown.tick(left)).await;
+        countdown.finish();
+        let (record, observed) = match verdict? {
+            Verdict::Alive(why) => return self.refuse(format!("the holder is alive: {why}")),
+            Verdict::Free => {
+                self.say(
+                    "free",
+                    &format!("{lock_key} was released by its holder meanwhile: nothing to do"),
+                    &[],
+                );
+                return Ok(0);
+            }
+            Verdict::Stale { record, observed } => (record, observed),
+        };
+        if !self
+            .table
+            .force_release(&record, &self.who, true)
+            .await
+            .map_err(|e| e.error)?
+        {
+            return self
+                .refuse("a heartbeat landed at the last moment: the holder is alive".into());
+        }
+        let mut removed = vec![format!(
+            "lease of {} (fence {})",
+            record.describe_holder(),
+            record.fence
+        )];
+        let mut notes = Vec::new();
+        match native {
+            Some(n) if self.args.keep_terraform_lock => {
+                notes.push(format!("terraform's own lock {} kept (--keep-terraform-lock)", n.id));
+            }
+            Some(n) if n.attributable_to(&record) => {
+                let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
+                match self.table.delete_terraform_lock(tf_table, &n).await {
+                    Ok(true) => removed.push(format!("terraform lock {} ({} by {})", n.id, n.operation, n.who)),
+                    Ok(false) => notes.push(format!("terraform's own lock {} changed meanwhile; left in place", n.id)),
+                    Err(e) => notes.push(format!("terraform's own lock {} could not be removed: {}", n.id, e.error)),
+                }
+            }
+            Some(n) => notes.push(format!(
+                "terraform's own lock {} ({} by {} since {}) is not the dead holder's; left in place",
+                n.id, n.operation, n.who, n.created
+            )),
+            None => {}
+        }
+        let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
+        event.outcome = Some("verified".into());
+        event.previous_holder = Some(record.describe_holder());
+        event.previous_fence = Some(record.fence);
+        event.observed_ms = history::millis(observed);
+        event.removed = removed.clone();
+        self.audit(event).await;
+        let mut text = format!(
+            "unlocked {lock_key}: its holder was silent for {} (lease {}); removed {}",
+            duration::format(observed),
+            duration::format(record.lease),
+            removed.join(" and ")
+        );
+        for note in notes {
+            text.push_str(&format!("\n{note}"));
+        }
+        self.say("unlocked", &text, &removed);
+        Ok(0)
+    }
+
+    async fn unguarded(
+        &self,
+        id: &str,
+        lease: Option<LeaseRecord>,
+        native: Option<TerraformLock>,
+    ) -> Result<u8> {
+        let lock_key = &self.target.lock_key;
+        let lease = lease.filter(|r| r.is_held());
+        let what = match (&lease, &native) {
+            (Some(r), _) if r.owner_token == id => {
+                format!("the lease of {} (fence {})", r.describe_holder(), r.fence)
+            }
+            (_, Some(n)) if !n.id.is_empty() && n.id == id => {
+                format!(
+                    "terraform's own lock {} ({} by {} since {})",
+                    n.id, n.operation, n.who, n.created
+                )
+            }
+            _ => {
+                let mut known = Vec::new();
+                if let Some(r) = &lease {
+                    known.push(format!("the lease's token is {}", r.owner_token));
+                }
+                if let Some(n) = &native {
+                    known.push(format!("terraform's lock ID is {}", n.id));
+                }
+                let known = if known.is_empty() {
+                    "nothing is locked".to_string()
+                } else {
+                    known.join(", ")
+                };
+                return self.refuse(format!("no lock on {lock_key} has the ID {id} ({known})"));
+            }
+        };
+        self.confirm(&what)?;
+        let removed = match (&lease, &native) {
+            (Some(r), _) if r.owner_token == id => {
+                if !self
+                    .table
+                    .force_release(r, &self.who, false)
+                    .await
+                    .map_err(|e| e.error)?
+                {
+                    return self.refuse("the lease changed hands meanwhile".into());
+                }
+                format!("lease of {} (fence {})", r.describe_holder(), r.fence)
+            }
+            (_, Some(n)) => {
+                let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
+                if !self
+                    .table
+                    .delete_terraform_lock(tf_table, n)
+                    .await
+                    .map_err(|e| e.error)?
+                {
+                    return self.refuse("terraform's lock changed meanwhile".into());
+                }
+                format!("terraform lock {} ({} by {})", n.id, n.operation, n.who)
+            }
+            _ => unreachable!("matched above"),
+        };
+        let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
+        event.outcome = Some("unguarded".into());
+        event.previous_holder = lease
+            .as_ref()
+            .map(|r| r.describe_holder())
+            .or_else(|| native.as_ref().map(|n| n.who.clone()));
+        event.previous_fence = lease.as_ref().map(|r| r.fence);
+        event.removed = vec![removed.clone()];
+        self.audit(event).await;
+        self.say(
+            "unlocked",
+            &format!("unlocked {lock_key}: removed {removed} (unverified)"),
+            &[removed],
+        );
+        Ok(0)
+    }
+
+    /// Asks at a terminal; without one, `--yes` is required.
+    fn confirm(&self, what: &str) -> Result<()> {
+        if self.args.yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::usage(format!(
+                "force-unlock would remove {what} without proof that its holder is dead; \
+                 with no terminal to confirm, pass --yes"
+            )));
+        }
+        eprint!(
+            "Remove {what}?\nOnly do this when you know its holder is no longer running.\nType \"yes\" to remove it: "
+        );
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Error::Internal(format!("cannot read the answer: {e}")))?;
+        if answer.trim() != "yes" {
+            return Err(Error::ForceUnlockRefused(
+                "not confirmed: nothing was removed".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A countdown while observing: a bar on a terminal, silence otherwise (the
+/// start and the verdict are reported as lines).
+struct Countdown {
+    bar: Option<indicatif::ProgressBar>,
+    total: Duration,
+    start: Instant,
+}
+
+impl Countdown {
+    fn new(reporter: &Reporter, total: Duration) -> Countdown {
+        let bar = (std::io::stderr().is_terminal() && !reporter.json())
+            .then(|| {
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    Some(total.as_millis() as u64),
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} proving the holder dead: {wide_bar} {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            })
+            .filter(|b| !b.is_hidden());
+        Countdown {
+            bar,
+            total,
+            start: Instant::now(),
+        }
+    }
+
+    fn tick(&self, left: Duration) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.start.elapsed().min(self.total).as_millis() as u64);
+            bar.set_message(format!(
+                "{} left, no heartbeat so far",
+                duration::format(left)
+            ));
+        }
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Recovering stuck locks (DESIGN §6, issue #3): force-unlock --verify, the
+//! unguarded path, and --takeover-stale, against live and dead holders.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::support::*;
+
+fn force_unlock(f: &Fixture, key: &str, args: &[&str]) -> std::process::Output {
+    output(f.tflock(key).arg("force-unlock").args(args))
+}
+
+#[test]
+fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    let mut run = spawn(f.tflock_in(&dir).args([
+        "--lease",
+        "3s",
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "sleep_seconds=60",
+    ]));
+    wait_until(
+        "the lease to record terraform's own lock",
+        Duration::from_secs(30),
+        || {
+            f.lease_item(&key)
+                .is_some_and(|i| i.contains_key("terraform_lock_id"))
+        },
+    );
+    kill_everything(&mut run);
+    assert!(
+        f.dynamo.get(&f.table, &key).is_some(),
+        "terraform's lock is left behind"
+    );
+    assert_eq!(
+        f.lease_state(&key).as_deref(),
+        Some("held"),
+        "so is the lease"
+    );
+
+    // A plain apply cannot run now.
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["apply", "-auto-approve", "-no-color"]),
+    );
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+
+    let start = Instant::now();
+    let out =
+        output(
+            f.tflock_in(&dir)
+                .args(["force-unlock", "--verify", "--reason", "runner lost"]),
+        );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        start.elapsed() >= Duration::from_secs(3),
+        "observed a full lease first"
+    );
+    let said = stdout(&out);
+    assert!(
+        said.contains("unlocked") && said.contains("terraform lock"),
+        "{said}"
+    );
+    assert!(
+        f.dynamo.get(&f.table, &key).is_none(),
+        "terraform's own lock removed"
+    );
+    assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
+
+    let audit = f
+        .history(&key)
+        .into_iter()
+        .find(|e| e["kind"] == "force_unlock")
+        .expect("audit record");
+    assert_eq!(audit["outcome"], "verified");
+    assert_eq!(audit["reason"], "runner lost");
+    assert!(audit["observed_ms"].as_u64().unwrap() >= 3000);
+    assert_eq!(audit["removed"].as_array().unwrap().len(), 2, "{audit}");
+
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["apply", "-auto-approve", "-no-color"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn a_live_holder_on_this_host_is_refused_at_once() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("live")
+            .args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let out = force_unlock(&f, "live", &["--verify"]);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("still running on this host"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        f.lease_state("live").as_deref(),
+        Some("held"),
+        "still holding"
+    );
+    assert!(signals_received(&log).is_empty());
+    signal(&holder, Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}
+
+#[test]
+fn a_heartbeat_during_observation_refuses_even_with_a_skewed_clock() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    // Another host, whose wall clock is 10 minutes behind: its expiry looks
+    // long past, yet it is alive and renewing.
+    let mut cmd = f.tflock_elsewhere("skewed", "far-away-host", Some("-10m"));
+    let holder = spawn(
+        cmd.args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let status: serde_json::Value = serde_json::from_str(&stdout(&output(
+        f.tflock("skewed").args(["status", "--output", "json"]),
+    )))
+    .unwrap();
+    assert_eq!(
+        status["stale_hint"], true,
+        "the wall-clock expiry is long past: {status}"
+    );
+
+    let out = force_unlock(&f, "skewed", &["--verify"]);
+    assert_eq!(code(&out), 76, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("heartbeat landed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(f.lease_state("skewed").as_deref(), Some("held"));
+    assert!(
+        signals_received(&log).is_empty(),
+        "the holder ran on undisturbed"
+    );
+    // faketime does not pass signals on: signal tflock itself.
+    let pid: i32 = dynamo::s(&f.lease_item("skewed").unwrap(), "pid")
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let out = finish(holder, Duration::from_secs(20));
+    assert_eq!(code(&out), 143, "{}", stderr(&out));
+}
+
+#[test]
+fn plain_terraform_locks_are_refused_with_advice() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let mut cmd = std::process::Command::new("terraform");
+    f.scrub(&mut cmd);
+    let run = spawn(cmd.current_dir(&dir).args([
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "sleep_seconds=30",
+    ]));
+    let key = f.terraform_lock_id();
+    wait_until("terraform's own lock", Duration::from_secs(30), || {
+        f.dynamo.get(&f.table, &key).is_some()
+    });
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no tflock lease beside it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(f.dynamo.get(&f.table, &key).is_some(), "left alone");
+    signal(&run, Signal::SIGINT);
+    finish(run, Duration::from_secs(60));
+}
+
+#[test]
+fn the_unguarded_path_needs_the_exact_id_and_a_confirmation() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let mut cmd = f.tflock_elsewhere("manual", "gone-host", None);
+    let mut holder = spawn(cmd.args(["run"]).args(f.sigchild(&log, &["--sleep", "60"])));
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    kill_everything(&mut holder);
+    let token = dynamo::s(&f.lease_item("manual").unwrap(), "owner_token");
+
+    let out = force_unlock(&f, "manual", &["not-the-token", "--yes"]);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("the lease's token is {token}")),
+        "{}",
+        stderr(&out)
+    );
+    let out = force_unlock(&f, "manual", &[&token]);
+    assert_eq!(code(&out), 64, "no terminal, no --yes: {}", stderr(&out));
+    assert_eq!(f.lease_state("manual").as_deref(), Some("held"));
+
+    let out = force_unlock(
+        &f,
+        "manual",
+        &[&token, "--yes", "--reason", "checked by hand"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.lease_state("manual").as_deref(), Some("released"));
+    let audit = f
+        .history("manual")
+        .into_iter()
+        .find(|e| e["kind"] == "force_unlock")
+        .expect("audit");
+    assert_eq!(audit["outcome"], "unguarded");
+    assert_eq!(audit["reason"], "checked by hand");
+    // The fence survives: the next holder gets the next one.
+    let out =
+        output(
+            f.tflock("manual")
+                .args(["run", "--", "sh", "-c", "test \"$TFLOCK_FENCE\" = 2"]),
+        );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
+    let f = Fixture::new();
+    // Dead: killed with everything it ran.
+    let log = f.path("dead.log");
+    let mut cmd = f.tflock_elsewhere("ci", "lost-runner", None);
+    let mut dead = spawn(
+        cmd.args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_until("the first job's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    kill_everything(&mut dead);
+    let out = output(f.tflock("ci").args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "30s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
+    let takeover = f
+        .history("ci")
+        .into_iter()
+        .find(|e| e["kind"] == "takeover")
+        .expect("takeover recorded");
+    assert_eq!(takeover["previous_fence"], 1);
+    assert_eq!(takeover["fence"], 2);
+    assert!(
+        takeover["observed_ms"].as_u64().unwrap() >= 3000,
+        "{takeover}"
+    );
+
+    // Live, on another host: never taken over.
+    let log = f.path("live.log");
+    let mut cmd = f.tflock_elsewhere("ci", "busy-runner", None);
+    let live = spawn(
+        cmd.args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_until("the live job's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let out = output(f.tflock("ci").args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "5s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(signals_received(&log).is_empty());
+    assert_eq!(f.lease_state("ci").as_deref(), Some("held"));
+    signal(&live, Signal::SIGTERM);
+    finish(live, Duration::from_secs(20));
+}
