@@ -154,6 +154,21 @@ pub enum Command {
     #[command(name = "force-unlock")]
     ForceUnlock(ForceUnlockArgs),
 
+    /// Create the lock table (and check the state bucket); safe to run again
+    Setup(SetupArgs),
+
+    /// Check the backend, table, credentials, clock and terraform: one line per check
+    Doctor(DoctorArgs),
+
+    /// Every acquisition, wait, takeover and force-unlock of the lock
+    History(HistoryArgs),
+
+    /// Contention per lock: runs, waits, hold times, lease losses, force-unlocks
+    Stats(StatsArgs),
+
+    /// A fire drill on a scratch lock: a holder dies, and is recovered with force-unlock --verify
+    Drill(DrillArgs),
+
     /// A terraform command (passed to terraform; locked when it writes state)
     #[command(external_subcommand)]
     Terraform(Vec<OsString>),
@@ -172,7 +187,46 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Every lease in the table, and terraform locks with no lease beside them
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The state bucket to check [default: the backend's bucket]
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back [default: 7d]
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub since: String,
+
+    /// Every lock in the table, not just this directory's
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// How far back [default: 30d]
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub since: String,
+
+    /// Every lock in the table, not just this directory's
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {}
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("how").required(true).args(["verify", "lock_id"]))]

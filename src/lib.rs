@@ -128,8 +128,13 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
                 },
             )
         }
-        Command::Status(_) => cmd::status::run(&cli.global, reporter),
+        Command::Status(args) => cmd::status::run(&cli.global, &args, reporter),
         Command::ForceUnlock(args) => cmd::force_unlock::run(&cli.global, &args, reporter),
+        Command::Setup(args) => cmd::setup::run(&cli.global, &args, reporter),
+        Command::Doctor(args) => cmd::doctor::run(&cli.global, &args, reporter),
+        Command::History(args) => cmd::history::run(&cli.global, &args, reporter),
+        Command::Stats(args) => cmd::stats::run(&cli.global, &args, reporter),
+        Command::Drill(args) => cmd::drill::run(&cli.global, &args, reporter),
         Command::Terraform(args) => {
             let program = cli
                 .global

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::backend::{self, Backend};
+use crate::backend::{self, Backend, S3Backend};
 use crate::cli::GlobalArgs;
 use crate::duration;
 use crate::error::{Error, Result};
@@ -134,8 +134,8 @@ impl Timing {
 
 impl Target {
     pub fn resolve(global: &GlobalArgs, workdir: &Path, env: EnvLookup) -> Result<Target> {
+        let backend = read_backend(workdir, env)?;
         let data_dir = backend::data_dir(workdir, env("TF_DATA_DIR").as_deref());
-        let backend = backend::read(&data_dir, env("TF_WORKSPACE").as_deref())?;
         let flag = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         let table_flag = flag(&global.table);
         let key_flag = flag(&global.lock_key);
@@ -187,30 +187,39 @@ impl Target {
         let terraform_lock =
             s3.and_then(|b| b.dynamodb_table.clone().map(|t| (t, b.terraform_lock_id())));
 
-        // Where the table is (region, endpoint, profile) is resolved as
-        // terraform resolves it for its own lock: the backend configuration
-        // first, the standard AWS variables only where it is silent (the SDK
-        // reads those itself). Otherwise a shell's AWS_REGION could put the
-        // lease in another region's table than terraform's lock, and two
-        // runs on one state would not exclude each other. `--region` wins.
-        let region = flag(&global.region).or_else(|| s3.and_then(|b| b.region.clone()));
-        let dynamodb_endpoint = s3.and_then(|b| b.dynamodb_endpoint.clone());
-        let s3_endpoint = s3.and_then(|b| b.s3_endpoint.clone());
-        let profile = s3.and_then(|b| b.profile.clone());
-
+        let aws = aws_settings(global, s3);
         Ok(Target {
             table,
             lock_key,
             terraform_lock,
             state: s3.map(|b| (b.bucket.clone(), b.state_path.clone())),
-            aws: AwsSettings {
-                region,
-                dynamodb_endpoint,
-                s3_endpoint,
-                s3_path_style: s3.is_some_and(|b| b.use_path_style),
-                profile,
-            },
+            aws,
         })
+    }
+}
+
+/// The backend of `workdir` (honouring TF_DATA_DIR and TF_WORKSPACE).
+pub fn read_backend(workdir: &Path, env: EnvLookup) -> Result<Backend> {
+    let data_dir = backend::data_dir(workdir, env("TF_DATA_DIR").as_deref());
+    backend::read(&data_dir, env("TF_WORKSPACE").as_deref())
+}
+
+/// How to reach the table and the bucket. Resolved as terraform resolves it
+/// for its own lock: the backend configuration first, the standard AWS
+/// variables only where it is silent (the SDK reads those itself), so that a
+/// shell's AWS_REGION can never put the lease in another region's table than
+/// terraform's lock. `--region` wins.
+pub fn aws_settings(global: &GlobalArgs, s3: Option<&S3Backend>) -> AwsSettings {
+    AwsSettings {
+        region: global
+            .region
+            .clone()
+            .filter(|r| !r.is_empty())
+            .or_else(|| s3.and_then(|b| b.region.clone())),
+        dynamodb_endpoint: s3.and_then(|b| b.dynamodb_endpoint.clone()),
+        s3_endpoint: s3.and_then(|b| b.s3_endpoint.clone()),
+        s3_path_style: s3.is_some_and(|b| b.use_path_style),
+        profile: s3.and_then(|b| b.profile.clone()),
     }
 }
 

@@ -1,8 +1,13 @@
 //! One module per subcommand.
 
+pub mod doctor;
+pub mod drill;
 pub mod force_unlock;
+pub mod history;
 pub mod passthrough;
 pub mod run;
+pub mod setup;
+pub mod stats;
 pub mod status;
 
 use crate::error::{Error, Result};

@@ -8,14 +8,17 @@ use serde_json::{Value, json};
 
 use super::runtime;
 use crate::aws;
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, StatusArgs};
 use crate::duration;
 use crate::error::{Error, Result};
 use crate::lock::{LeaseRecord, LeaseTable, TerraformLock};
 use crate::output::Reporter;
 use crate::settings::{Target, process_env};
 
-pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Result<u8> {
+    if args.all {
+        return Err(Error::usage("tflock status --all is not implemented yet"));
+    }
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
     let target = Target::resolve(global, &workdir, &process_env)?;
