@@ -198,6 +198,32 @@ impl Target {
     }
 }
 
+/// The table alone (for commands about the whole table: `status --all`,
+/// `history --all`): `--table`, else the backend's, and how to reach it.
+pub fn resolve_table(
+    global: &GlobalArgs,
+    workdir: &Path,
+    env: EnvLookup,
+) -> Result<(String, AwsSettings)> {
+    let backend = read_backend(workdir, env)?;
+    let s3 = match &backend {
+        Backend::S3(b) => Some(b),
+        _ => None,
+    };
+    let table = global
+        .table
+        .clone()
+        .filter(|t| !t.is_empty())
+        .or_else(|| s3.and_then(|b| b.dynamodb_table.clone()))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "no lock table: pass --table (or TFLOCK_TABLE), or run in a directory whose s3 backend names a dynamodb_table ({})",
+                workdir.display()
+            ))
+        })?;
+    Ok((table, aws_settings(global, s3)))
+}
+
 /// The backend of `workdir` (honouring TF_DATA_DIR and TF_WORKSPACE).
 pub fn read_backend(workdir: &Path, env: EnvLookup) -> Result<Backend> {
     let data_dir = backend::data_dir(workdir, env("TF_DATA_DIR").as_deref());

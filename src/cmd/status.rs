@@ -17,7 +17,7 @@ use crate::settings::{Target, process_env};
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Result<u8> {
     if args.all {
-        return Err(Error::usage("tflock status --all is not implemented yet"));
+        return all(global, reporter);
     }
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
@@ -197,4 +197,201 @@ pub fn status_text(
         ),
     }
     out
+}
+
+/// One row of `status --all`.
+enum Row {
+    Lease {
+        lock_key: String,
+        lease: Box<LeaseRecord>,
+        native: Option<TerraformLock>,
+    },
+    /// A lease item that does not parse: shown, never hidden.
+    Garbled { lock_key: String, why: String },
+    /// terraform's own lock with no held lease beside it.
+    Terraform(TerraformLock),
+}
+
+/// `tflock status --all`: every lease in the table, and terraform locks with
+/// no lease beside them.
+fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
+    let workdir = std::env::current_dir()
+        .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
+    let (table_name, aws_settings) =
+        crate::settings::resolve_table(global, &workdir, &process_env)?;
+    let items = runtime()?.block_on(async {
+        let dynamo = aws::connect(&aws_settings).await?;
+        LeaseTable::new(dynamo, &table_name, "")
+            .scan()
+            .await
+            .map_err(|e| e.error)
+    })?;
+    let rows = rows(&items);
+    let now = Utc::now();
+    let mut out = String::new();
+    if reporter.json() {
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|row| match row {
+                Row::Lease {
+                    lock_key,
+                    lease,
+                    native,
+                } => {
+                    let mut v =
+                        status_json(lock_key, &table_name, Some(lease), native.as_ref(), now);
+                    v["kind"] = json!("lease");
+                    v
+                }
+                Row::Garbled { lock_key, why } => json!({
+                    "kind": "unreadable", "lock_key": lock_key, "table": table_name, "error": why,
+                }),
+                Row::Terraform(n) => {
+                    let mut v = status_json(&n.path_key, &table_name, None, Some(n), now);
+                    v["kind"] = json!("terraform");
+                    v["held"] = json!(true);
+                    v["owner"] = json!(n.who);
+                    v["operation"] = json!(n.operation);
+                    v["acquired_at"] = json!(
+                        n.created_at()
+                            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+                    );
+                    v
+                }
+            })
+            .collect();
+        out = format!("{:#}\n", Value::Array(list));
+    } else {
+        out.push_str(&format!(
+            "{:<44} {:<9} {:<24} {:<14} {:>9} {:>10}\n",
+            "LOCK", "STATUS", "HOLDER", "OPERATION", "HELD FOR", "HEARTBEAT"
+        ));
+        for row in &rows {
+            let line = match row {
+                Row::Lease {
+                    lock_key,
+                    lease,
+                    native,
+                } => {
+                    let held_for = (now - lease.acquired_at).to_std().unwrap_or_default();
+                    let beat = lease
+                        .renewed_at
+                        .and_then(|t| (now - t).to_std().ok())
+                        .map(|d| format!("{} ago", duration::format(d)))
+                        .unwrap_or_default();
+                    let status = if !lease.is_held() {
+                        "free"
+                    } else if stale_hint(lease, now) {
+                        "stale?"
+                    } else {
+                        "held"
+                    };
+                    let mut line = if lease.is_held() {
+                        format!(
+                            "{lock_key:<44} {status:<9} {:<24} {:<14} {:>9} {beat:>10}",
+                            lease.holder,
+                            lease.operation,
+                            duration::format(held_for)
+                        )
+                    } else {
+                        format!(
+                            "{lock_key:<44} {status:<9} (last: {}, fence {})",
+                            lease.holder, lease.fence
+                        )
+                    };
+                    if let Some(n) = native {
+                        line.push_str(&format!("  + terraform lock {}", n.id));
+                    }
+                    line
+                }
+                Row::Garbled { lock_key, why } => {
+                    format!("{lock_key:<44} {:<9} {why}", "unreadable")
+                }
+                Row::Terraform(n) => {
+                    let held_for = n
+                        .created_at()
+                        .and_then(|t| (now - t).to_std().ok())
+                        .map(duration::format)
+                        .unwrap_or_default();
+                    format!(
+                        "{:<44} {:<9} {:<24} {:<14} {held_for:>9} {:>10}",
+                        n.path_key, "terraform", n.who, n.operation, "none"
+                    )
+                }
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if rows.iter().any(|r| matches!(r, Row::Terraform(_))) {
+            out.push_str("\n\"terraform\": locked by terraform with no tflock lease: nothing proves whether its holder is alive\n");
+        }
+        if rows
+            .iter()
+            .any(|r| matches!(r, Row::Lease { lease, .. } if stale_hint(lease, now)))
+        {
+            out.push_str("\"stale?\": the holder's wall-clock expiry has passed, a hint only; `tflock force-unlock --verify` proves it\n");
+        }
+    }
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    Ok(0)
+}
+
+/// Sorts the table's items into rows: leases (with terraform's lock for the
+/// same state when present), unreadable lease items, and terraform locks
+/// without a held lease. History and other tflock items are skipped.
+fn rows(
+    items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>],
+) -> Vec<Row> {
+    use crate::lock::record::{LEASE_KEY_PREFIX, attr};
+    let key = |i: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        i.get(attr::KEY)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut natives: std::collections::BTreeMap<String, TerraformLock> = items
+        .iter()
+        .filter(|i| {
+            let k = key(i);
+            !k.starts_with("tflock") && !k.ends_with("-md5") && i.contains_key("Info")
+        })
+        .map(|i| (key(i), TerraformLock::from_item(i)))
+        .collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for item in items {
+        let k = key(item);
+        let Some(lock_key) = k.strip_prefix(LEASE_KEY_PREFIX) else {
+            continue;
+        };
+        match LeaseRecord::from_item(item) {
+            Ok(lease) => {
+                let native = if lease.is_held() {
+                    natives.remove(lock_key)
+                } else {
+                    None
+                };
+                rows.push(Row::Lease {
+                    lock_key: lock_key.to_string(),
+                    lease: Box::new(lease),
+                    native,
+                });
+            }
+            Err(why) => rows.push(Row::Garbled {
+                lock_key: lock_key.to_string(),
+                why: why.to_string(),
+            }),
+        }
+    }
+    rows.extend(natives.into_values().map(Row::Terraform));
+    rows.sort_by(|a, b| row_key(a).cmp(row_key(b)));
+    rows
+}
+
+fn row_key(row: &Row) -> &str {
+    match row {
+        Row::Lease { lock_key, .. } | Row::Garbled { lock_key, .. } => lock_key,
+        Row::Terraform(n) => &n.path_key,
+    }
 }

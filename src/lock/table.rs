@@ -562,6 +562,59 @@ impl LeaseTable {
         }
     }
 
+    /// Deletes the lease item, only if it is released (the drill's scratch
+    /// lock, when done). `Ok(false)` when it is held or gone.
+    pub async fn delete_released(&self) -> Result<bool, CallError> {
+        let result = self
+            .dynamo
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .condition_expression("#state = :released")
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_values(":released", s(record::STATE_RELEASED))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(self.call_error(&format!("delete lock {}", self.lock_key), err).await),
+            },
+        }
+    }
+
+    /// Every item in the table (paginated scan).
+    pub async fn scan(&self) -> Result<Vec<HashMap<String, AttributeValue>>, CallError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .dynamo
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                Err(err) => {
+                    return Err(self
+                        .call_error(&format!("scan table {}", self.table), err)
+                        .await);
+                }
+            };
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// The lease item, strongly consistent. `None` when there is none.
     pub async fn read(&self) -> Result<Option<LeaseRecord>, CallError> {
         let out = self

@@ -22,6 +22,7 @@ const SETTLE: Duration = Duration::from_secs(5);
 
 pub struct Acquired {
     pub lease: Lease,
+    /// How long the lock was waited for: zero when it was free at once.
     pub waited: Duration,
     /// Boot-clock time at which the successful request was sent.
     pub started: Duration,
@@ -67,6 +68,8 @@ pub async fn acquire(
     // answer: an attempt that failed may still have landed, and if a later
     // attempt finds our own token, the lease dates from that earlier write.
     let mut unanswered_since: Option<Duration> = None;
+    // Whether the lock was ever found held during this wait.
+    let mut contended = false;
     // Set when the holder has been silent long enough to take over.
     let mut claim = Claim::Free;
     // A takeover attempt whose outcome is not yet known.
@@ -91,12 +94,17 @@ pub async fn acquire(
             Ok(Acquire::Acquired(lease)) => {
                 break Ok(Acquired {
                     lease,
-                    waited: start.elapsed(),
+                    waited: if contended {
+                        start.elapsed()
+                    } else {
+                        Duration::ZERO
+                    },
                     started: unanswered_since.map_or(started, |t| t.min(started)),
                     took_over: pending_takeover.take(),
                 });
             }
             Ok(Acquire::Held(record)) => {
+                contended = true;
                 unanswered_since = None;
                 pending_takeover = None;
                 let waited = start.elapsed();
@@ -176,11 +184,7 @@ pub async fn acquire(
         Ok(a) => reporter.event(Event::Acquired {
             lock_key: table.lock_key(),
             fence: a.lease.fence,
-            waited: if a.waited < POLL {
-                Duration::ZERO
-            } else {
-                a.waited
-            },
+            waited: a.waited,
         }),
         // Giving up after a failed attempt that may have landed: take it back.
         Err(e) if unanswered_since.is_some() && !matches!(e, Error::Interrupted { .. }) => {

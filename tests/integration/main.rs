@@ -6,6 +6,7 @@ mod support;
 mod errors;
 mod guarded;
 mod interactive;
+mod operations;
 mod recovery;
 mod signals;
 mod terraform_runs;

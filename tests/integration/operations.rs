@@ -1,0 +1,212 @@
+//! Day-to-day operations (issue #3): --max-duration, status --all, history,
+//! stats and the fire drill.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)))
+}
+
+#[test]
+fn max_duration_interrupts_once_and_exits_124() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let out = output(
+        f.tflock("slowpoke")
+            .args(["--max-duration", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30", "--linger", "0.3"])),
+    );
+    assert_eq!(code(&out), 124, "{}", stderr(&out));
+    assert_eq!(
+        signals_received(&log),
+        ["SIGINT"],
+        "interrupted exactly once"
+    );
+    assert!(
+        stderr(&out).contains("--max-duration 1s"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(f.lease_state("slowpoke").as_deref(), Some("released"));
+    let run = f
+        .history("slowpoke")
+        .into_iter()
+        .find(|e| e["kind"] == "run")
+        .unwrap();
+    assert_eq!(run["outcome"], "timed_out");
+    assert_eq!(run["exit_code"], 124);
+}
+
+#[test]
+fn status_all_lists_every_lease_and_orphaned_terraform_locks() {
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("app/held")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    assert_eq!(
+        code(&output(f.tflock("app/free").args(["run", "--", "true"]))),
+        0
+    );
+    let info = r#"{"ID":"0000-1111","Operation":"OperationTypeApply","Info":"","Who":"bob@laptop","Version":"1.11.4","Created":"2026-11-26T10:00:00Z","Path":"bucket/orphan.tfstate"}"#;
+    f.dynamo.put(
+        &f.table,
+        HashMap::from([
+            (
+                "LockID".to_string(),
+                AttributeValue::S("bucket/orphan.tfstate".into()),
+            ),
+            ("Info".to_string(), AttributeValue::S(info.into())),
+        ]),
+    );
+    f.dynamo.put(
+        &f.table,
+        HashMap::from([
+            (
+                "LockID".to_string(),
+                AttributeValue::S("bucket/orphan.tfstate-md5".into()),
+            ),
+            ("Digest".to_string(), AttributeValue::S("abc".into())),
+        ]),
+    );
+    f.dynamo.put(
+        &f.table,
+        HashMap::from([(
+            "LockID".to_string(),
+            AttributeValue::S("tflock:broken".into()),
+        )]),
+    );
+
+    let out = output(f.tflock("x").args(["status", "--all", "--output", "json"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = json(&out);
+    let rows = rows.as_array().unwrap();
+    let by_key: HashMap<&str, &Value> = rows
+        .iter()
+        .map(|r| (r["lock_key"].as_str().unwrap(), r))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        4,
+        "held, free, broken, orphan (no md5, no history): {rows:?}"
+    );
+    assert_eq!(by_key["app/held"]["held"], true);
+    assert_eq!(by_key["app/held"]["pid"], holder.id());
+    assert_eq!(by_key["app/free"]["held"], false);
+    assert_eq!(by_key["broken"]["kind"], "unreadable");
+    assert_eq!(by_key["bucket/orphan.tfstate"]["kind"], "terraform");
+    assert_eq!(by_key["bucket/orphan.tfstate"]["owner"], "bob@laptop");
+
+    let text = stdout(&output(f.tflock("x").args(["status", "--all"])));
+    assert!(
+        text.contains("app/held") && text.contains("terraform") && text.contains("no tflock lease"),
+        "{text}"
+    );
+    signal(&holder, Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}
+
+#[test]
+fn history_and_stats_account_for_a_known_sequence() {
+    let f = Fixture::new();
+    // A holds the lock 2s; B waits for it then runs; C gives up at once;
+    // D runs past --max-duration.
+    let log = f.path("a.log");
+    let a = spawn(
+        f.tflock("seq")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "2"])),
+    );
+    wait_until("A's child", Duration::from_secs(20), || child_ready(&log));
+    let c = output(f.tflock("seq").args(["run", "--", "true"]));
+    assert_eq!(code(&c), 75);
+    let b = output(
+        f.tflock("seq")
+            .args(["--lock-timeout", "30s", "run", "--", "true"]),
+    );
+    assert_eq!(code(&b), 0, "{}", stderr(&b));
+    assert_eq!(code(&finish(a, Duration::from_secs(20))), 0);
+    let d = output(
+        f.tflock("seq")
+            .args(["--max-duration", "300ms", "run", "--", "sleep", "5"]),
+    );
+    assert_eq!(code(&d), 124);
+
+    let history = json(&output(
+        f.tflock("seq").args(["history", "--output", "json"]),
+    ));
+    let kinds: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["wait", "run", "run", "run"], "{history:#}");
+    let text = stdout(&output(f.tflock("seq").arg("history")));
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.contains("gave_up") && text.contains("timed_out"),
+        "{text}"
+    );
+
+    let stats = json(&output(f.tflock("seq").args(["stats", "--output", "json"])));
+    let s = &stats[0];
+    assert_eq!(s["lock_key"], "seq");
+    assert_eq!(s["runs"], 3);
+    assert_eq!(s["waited"], 2, "B waited, C gave up: {s:#}");
+    assert_eq!(s["gave_up"], 1);
+    assert_eq!(s["timed_out"], 1);
+    assert_eq!(s["lease_losses"], 0);
+    assert_eq!(s["hold"]["count"], 3);
+    assert!(
+        s["hold"]["max_seconds"].as_f64().unwrap() >= 1.5,
+        "A held about 2s: {s:#}"
+    );
+    let b_wait = s["wait"]["max_seconds"].as_f64().unwrap();
+    assert!((0.5..10.0).contains(&b_wait), "B waited for A: {s:#}");
+    let text = stdout(&output(f.tflock("seq").arg("stats")));
+    assert!(
+        text.contains("runs 3") && text.contains("waited 2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_fire_drill_recovers_a_scratch_lock_and_leaves_the_real_one_alone() {
+    let f = Fixture::new();
+    let out = output(f.tflock("prod/app").args(["--lease", "2s", "drill"]));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let said = stdout(&out);
+    for step in [
+        "took the scratch lease",
+        "killed",
+        "still held",
+        "proved the holder dead",
+        "recovered",
+    ] {
+        assert!(said.contains(step), "{step}: {said}");
+    }
+    let keys: Vec<String> = f
+        .dynamo
+        .scan(&f.table)
+        .iter()
+        .map(|i| dynamo::s(i, "LockID"))
+        .collect();
+    assert!(
+        keys.iter().all(|k| !k.starts_with("tflock:")),
+        "no lease left, real or scratch: {keys:?}"
+    );
+}
