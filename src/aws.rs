@@ -165,7 +165,12 @@ where
     if let SdkError::ServiceError(service) = err {
         let e = service.err();
         let code = e.code().unwrap_or("UnknownError");
-        let message = e.message().unwrap_or("");
+        // An answer the SDK could not decode has neither code nor message:
+        // its cause chain says what was wrong with it.
+        let message = match e.message() {
+            Some(m) if !m.is_empty() => m.to_string(),
+            _ => cause_chain(err),
+        };
         if REFUSALS.contains(&code) || code == "AccessDenied" {
             return Error::Unavailable(format!("{place} refused to {doing}: {code}: {message}"));
         }

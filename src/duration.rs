@@ -79,10 +79,19 @@ pub fn parse(input: &str) -> Result<Duration, ParseError> {
     }
     // Cap at a century: anything longer is a typo, and Duration arithmetic
     // with Instant must not overflow.
-    if total_nanos > 100 * 365 * 86_400 * 1_000_000_000 {
+    if total_nanos > MAX.as_nanos() {
         return Err(err("too large"));
     }
     Ok(Duration::from_nanos(total_nanos as u64))
+}
+
+/// The longest duration tflock accepts: a century. Anything longer is a typo.
+pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// As a chrono duration for wall-clock arithmetic, capped at [`MAX`] so that
+/// adding it to a date can never overflow.
+pub fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d.min(MAX)).unwrap_or_default()
 }
 
 /// Formats a duration compactly for humans: `850ms`, `12s`, `2m13s`, `1h05m`, `3d4h`.

@@ -2,18 +2,20 @@
 //! given up, lease loss, takeover and force-unlock, kept in the lock table
 //! itself with a TTL (DESIGN §6 audit records; issue #3 history and stats).
 //!
-//! Storage: one item per lock and UTC day, `LockID =
-//! "tflock-history:<lock key>@<YYYY-MM-DD>"`, holding the day's events as a
-//! list of JSON strings appended with `list_append` (one write per event, no
-//! read). Reading one lock's history is one batched read of its day items;
-//! `--all` scans for the prefix. The TTL attribute `gc_at` expires a day's
-//! item after the retention period (default 90 days).
+//! Storage: one item per lock and UTC hour, `LockID =
+//! "tflock-history:<lock key>@<YYYY-MM-DDTHH>"`, holding the hour's events
+//! as a list of JSON strings appended with `list_append` (one write per
+//! event, no read). An hour, not a day: an item holds at most 400 KB, about
+//! a thousand events. Reading one lock's history is batched reads of its
+//! hour items (100 keys a request: 7 days is 2 requests); `--all` scans for
+//! the prefix. The TTL attribute `gc_at` expires an item after the retention
+//! period (default 90 days).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{self, Dynamo};
@@ -122,8 +124,8 @@ pub struct History {
     retention: Duration,
 }
 
-fn day_key(lock_key: &str, day: NaiveDate) -> String {
-    format!("{PREFIX}{lock_key}@{}", day.format("%Y-%m-%d"))
+fn bucket_key(lock_key: &str, at: DateTime<Utc>) -> String {
+    format!("{PREFIX}{lock_key}@{}", at.format("%Y-%m-%dT%H"))
 }
 
 impl History {
@@ -135,19 +137,20 @@ impl History {
         }
     }
 
-    /// Appends an event to its day's item. One conditional-free write.
+    /// Appends an event to its hour's item. One conditional-free write.
     pub async fn record(&self, event: &Event) -> Result<(), Error> {
         let json = serde_json::to_string(event)
             .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))?;
-        let day = event.at.date_naive();
-        let gc_at =
-            event.at + chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        let gc_at = event.at + crate::duration::to_chrono(self.retention);
         let send = self
             .dynamo
             .client
             .update_item()
             .table_name(&self.table)
-            .key(attr::KEY, AttributeValue::S(day_key(&event.lock_key, day)))
+            .key(
+                attr::KEY,
+                AttributeValue::S(bucket_key(&event.lock_key, event.at)),
+            )
             .update_expression(
                 "SET #events = list_append(if_not_exists(#events, :empty), :new), \
                  #format = :format, #lock_key = :lock_key, #gc_at = :gc_at",
@@ -177,12 +180,15 @@ impl History {
     /// One lock's events since `since`, oldest first.
     pub async fn read(&self, lock_key: &str, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
         let mut days = Vec::new();
-        let mut day = since.date_naive();
-        let today = Utc::now().date_naive();
-        while day <= today {
-            days.push(day_key(lock_key, day));
-            day = day.succ_opt().unwrap_or(today + chrono::Days::new(1));
+        let now = Utc::now();
+        // Nothing older than the retention survives: do not ask for it.
+        let oldest = now - crate::duration::to_chrono(self.retention) - chrono::Duration::days(1);
+        let mut hour = since.max(oldest);
+        while hour <= now + chrono::Duration::hours(1) {
+            days.push(bucket_key(lock_key, hour));
+            hour += chrono::Duration::hours(1);
         }
+        days.dedup();
         let mut items = Vec::new();
         for chunk in days.chunks(100) {
             let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
@@ -245,7 +251,7 @@ impl History {
     }
 }
 
-/// Events of the given day items at or after `since`, oldest first. Events
+/// Events of the given hour items at or after `since`, oldest first. Events
 /// that do not parse (a newer format) are skipped rather than failing the read.
 fn sorted_events(items: &[HashMap<String, AttributeValue>], since: DateTime<Utc>) -> Vec<Event> {
     let mut events: Vec<Event> = items

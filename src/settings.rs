@@ -3,7 +3,7 @@
 //! merged flags with the `TFLOCK_*` variables; this adds the backend and the
 //! standard AWS variables, and validates the lease timing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::backend::{self, Backend, S3Backend};
@@ -69,21 +69,6 @@ pub fn duration_flag(flag: &str, v: &Option<String>) -> Result<Option<Duration>>
             .map(Some)
             .map_err(|e| Error::config(format!("--{flag}: {e}"))),
     }
-}
-
-pub fn workdir(global: &GlobalArgs) -> Result<PathBuf> {
-    let dir = match &global.chdir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir()
-            .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
-    };
-    if !dir.is_dir() {
-        return Err(Error::config(format!(
-            "-C {}: not a directory",
-            dir.display()
-        )));
-    }
-    Ok(dir)
 }
 
 impl Timing {
@@ -198,13 +183,14 @@ impl Target {
     }
 }
 
-/// The table alone (for commands about the whole table: `status --all`,
-/// `history --all`): `--table`, else the backend's, and how to reach it.
+/// The table alone, for commands about the whole table (`status --all`,
+/// `history --all`, `setup`): `--table`, else the backend's; how to reach
+/// it; and the s3 backend, when there is one.
 pub fn resolve_table(
     global: &GlobalArgs,
     workdir: &Path,
     env: EnvLookup,
-) -> Result<(String, AwsSettings)> {
+) -> Result<(String, AwsSettings, Option<S3Backend>)> {
     let backend = read_backend(workdir, env)?;
     let s3 = match &backend {
         Backend::S3(b) => Some(b),
@@ -216,12 +202,16 @@ pub fn resolve_table(
         .filter(|t| !t.is_empty())
         .or_else(|| s3.and_then(|b| b.dynamodb_table.clone()))
         .ok_or_else(|| {
+            let why = match &backend {
+                Backend::S3(_) => "the s3 backend here names no dynamodb_table".to_string(),
+                Backend::Other { kind } => format!("the backend here is \"{kind}\", not s3"),
+                Backend::None => "there is no terraform backend here".to_string(),
+            };
             Error::config(format!(
-                "no lock table: pass --table (or TFLOCK_TABLE), or run in a directory whose s3 backend names a dynamodb_table ({})",
-                workdir.display()
+                "no lock table ({why}): pass --table NAME (or set TFLOCK_TABLE)"
             ))
         })?;
-    Ok((table, aws_settings(global, s3)))
+    Ok((table, aws_settings(global, s3), s3.cloned()))
 }
 
 /// The backend of `workdir` (honouring TF_DATA_DIR and TF_WORKSPACE).

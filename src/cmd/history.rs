@@ -16,12 +16,12 @@ use crate::settings::{Target, Timing, process_env, resolve_table};
 /// of the table with `all`. Shared by `history` and `stats`.
 pub fn load(global: &GlobalArgs, since: &str, all: bool) -> Result<(Vec<Event>, DateTime<Utc>)> {
     let back = crate::duration::parse(since).map_err(|e| Error::config(format!("--since: {e}")))?;
-    let since = Utc::now() - chrono::Duration::from_std(back).unwrap_or(chrono::Duration::MAX);
+    let since = Utc::now() - crate::duration::to_chrono(back);
     let timing = Timing::resolve(global, None)?;
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
     let (table, aws, lock_key) = if all {
-        let (table, aws) = resolve_table(global, &workdir, &process_env)?;
+        let (table, aws, _) = resolve_table(global, &workdir, &process_env)?;
         (table, aws, None)
     } else {
         let target = Target::resolve(global, &workdir, &process_env)?;

@@ -217,7 +217,7 @@ enum Row {
 fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
-    let (table_name, aws_settings) =
+    let (table_name, aws_settings, _) =
         crate::settings::resolve_table(global, &workdir, &process_env)?;
     let items = runtime()?.block_on(async {
         let dynamo = aws::connect(&aws_settings).await?;

@@ -2,6 +2,7 @@
 
 pub mod observe;
 pub mod record;
+pub mod schema;
 pub mod table;
 pub mod wait;
 

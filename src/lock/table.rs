@@ -161,13 +161,10 @@ impl LeaseTable {
             && se.err().code() == Some("ValidationException")
             && se.err().message().is_some_and(|m| m.contains("key"))
             && let Some(schema) = self.describe_key_schema().await
-            && schema != "LockID (S)"
+            && schema != super::schema::LOCK_KEY_SCHEMA
         {
             return CallError {
-                error: Error::config(format!(
-                    "table {} has the key schema {schema}; tflock, like terraform, needs a table whose only key is LockID (String)",
-                    self.table
-                )),
+                error: super::schema::wrong_schema(&self.table, &schema),
                 transient: false,
                 may_have_landed: false,
             };
@@ -188,23 +185,7 @@ impl LeaseTable {
             .send()
             .await
             .ok()?;
-        let table = out.table()?;
-        let types: HashMap<&str, &str> = table
-            .attribute_definitions()
-            .iter()
-            .map(|d| (d.attribute_name(), d.attribute_type().as_str()))
-            .collect();
-        Some(
-            table
-                .key_schema()
-                .iter()
-                .map(|k| {
-                    let name = k.attribute_name();
-                    format!("{name} ({})", types.get(name).copied().unwrap_or("?"))
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        out.table().map(super::schema::key_schema)
     }
 
     /// One conditional write: succeeds only when no live lease exists (absent
@@ -232,7 +213,7 @@ impl LeaseTable {
     ) -> Result<Acquire, CallError> {
         let rvn = new_token();
         let now = Utc::now();
-        let expires = now + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        let expires = now + crate::duration::to_chrono(duration);
         let gc_at = (expires + GC_GRACE).timestamp();
         let mut set = vec![
             "#format = :format",
@@ -390,8 +371,7 @@ impl LeaseTable {
     ) -> Result<Renew, CallError> {
         let rvn = new_token();
         let now = Utc::now();
-        let expires =
-            now + chrono::Duration::from_std(lease.duration).unwrap_or(chrono::Duration::MAX);
+        let expires = now + crate::duration::to_chrono(lease.duration);
         let mut set =
             "SET #rvn = :new_rvn, #renewed_at = :now, #expires_at = :expires, #gc_at = :gc_at"
                 .to_string();

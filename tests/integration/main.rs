@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin;
 mod errors;
 mod guarded;
 mod interactive;
