@@ -4,6 +4,7 @@ pub mod observe;
 pub mod record;
 pub mod schema;
 pub mod table;
+pub mod update;
 pub mod wait;
 
 pub use record::{LeaseRecord, TerraformLock};

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::record::{self, LeaseRecord, TerraformLock, attr};
+use super::update::Expr;
 use crate::aws::{self, Dynamo};
 use crate::error::Error;
 use crate::holder::Holder;
@@ -47,22 +48,41 @@ pub struct Lease {
     pub rvn: String,
     pub fence: u64,
     pub duration: Duration,
+    /// Our ticket in the line: releasing hands `serving` to the next one.
+    pub ticket: Option<u64>,
 }
 
 /// What an acquisition may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Only a lock nobody holds.
+    /// The fast path: free, and nobody in line.
     Free,
-    /// A lease proved stale: exactly this owner and RVN, still held.
-    Stale { owner_token: String, rvn: String },
+    /// Our turn in line: the lock is free and `serving` is our ticket.
+    Turn { ticket: u64 },
+    /// A lease proved stale: exactly this owner and RVN, still held. Taken
+    /// by the first in line, with its ticket.
+    Stale {
+        owner_token: String,
+        rvn: String,
+        ticket: u64,
+    },
+}
+
+/// The answer to joining the line.
+#[derive(Debug)]
+pub enum Enqueue {
+    Queued(u64),
+    /// Someone took that ticket first: the item as it is now.
+    Raced(Box<LeaseRecord>),
+    /// The lock item is gone (a fresh start: the fast path applies).
+    Gone,
 }
 
 #[derive(Debug)]
 pub enum Acquire {
     Acquired(Lease),
     /// Somebody else holds it: the item as it was when we were refused.
-    Held(LeaseRecord),
+    Held(Box<LeaseRecord>),
 }
 
 #[derive(Debug)]
@@ -201,9 +221,11 @@ impl LeaseTable {
         self.claim(holder, duration, token, &Claim::Free).await
     }
 
-    /// Acquires, either a free lease or (`Claim::Stale`) one proved stale by
-    /// observation: then conditional on the exact owner and RVN observed, so
-    /// a heartbeat landing meanwhile makes the takeover fail.
+    /// Acquires: the fast path when the lock is free and nobody is in line
+    /// (`Claim::Free`), our turn in line (`Claim::Turn`), or a lease proved
+    /// stale by observation (`Claim::Stale`): then conditional on the exact
+    /// owner and RVN observed, so a heartbeat landing meanwhile makes the
+    /// takeover fail. One conditional write; a refusal returns the item.
     pub async fn claim(
         &self,
         holder: &Holder,
@@ -214,108 +236,127 @@ impl LeaseTable {
         let rvn = new_token();
         let now = Utc::now();
         let expires = now + crate::duration::to_chrono(duration);
-        let gc_at = (expires + GC_GRACE).timestamp();
-        let mut set = vec![
-            "#format = :format",
-            "#state = :held",
-            "#owner = :token",
-            "#rvn = :rvn",
-            "#fence = if_not_exists(#fence, :zero) + :one",
-            "#lease_ms = :lease_ms",
-            "#holder = :holder",
-            "#host = :host",
-            "#pid = :pid",
-            "#operation = :operation",
-            "#command = :command",
-            "#acquired_at = :now",
-            "#renewed_at = :now",
-            "#expires_at = :expires",
-            "#gc_at = :gc_at",
-        ];
+        let mut e = Expr::default();
+        let key = e.name(attr::KEY);
+        let format = e.name(attr::FORMAT);
+        let state = e.name(attr::STATE);
+        let owner = e.name(attr::OWNER);
+        let rvn_name = e.name(attr::RVN);
+        let fence = e.name(attr::FENCE);
+        let ticket = e.name(attr::TICKET);
+        let next = e.name(attr::NEXT_TICKET);
+        let serving = e.name(attr::SERVING);
+        let format_v = e.value("format", s(record::FORMAT_V1));
+        let held = e.value("held", s(record::STATE_HELD));
+        let zero = e.value("zero", n(0));
+        let one = e.value("one", n(1));
+        for (name, value) in [
+            (attr::FORMAT, format_v.clone()),
+            (attr::STATE, held.clone()),
+            (attr::OWNER, e.value("token", s(token))),
+            (attr::RVN, e.value("rvn", s(&rvn))),
+            (attr::LEASE_MS, e.value("lease_ms", n(duration.as_millis()))),
+            (attr::HOLDER, e.value("holder", s(holder.who()))),
+            (attr::HOST, e.value("host", s(&holder.host))),
+            (attr::PID, e.value("pid", n(holder.pid))),
+            (attr::OPERATION, e.value("operation", s(&holder.operation))),
+            (attr::COMMAND, e.value("command", s(&holder.command))),
+            (attr::ACQUIRED_AT, e.value("now", s(rfc3339(now)))),
+            (attr::RENEWED_AT, e.value("now", s(rfc3339(now)))),
+            (attr::EXPIRES_AT, e.value("expires", s(rfc3339(expires)))),
+            (
+                attr::GC_AT,
+                e.value("gc_at", n((expires + GC_GRACE).timestamp())),
+            ),
+        ] {
+            let name = e.name(name);
+            e.set(format!("{name} = {value}"));
+        }
+        e.set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"));
+        match &holder.ci_url {
+            Some(url) => {
+                let (name, value) = (e.name(attr::CI_URL), e.value("ci_url", s(url)));
+                e.set(format!("{name} = {value}"));
+            }
+            None => {
+                let name = e.name(attr::CI_URL);
+                e.remove(name);
+            }
+        }
         // Attributes of the previous holder that must not survive into ours.
-        let mut remove = vec!["#released_at", "#terraform_lock_id"];
-        let mut req = self
+        for name in [
+            attr::RELEASED_AT,
+            attr::RELEASED_BY,
+            attr::TERRAFORM_LOCK_ID,
+        ] {
+            let name = e.name(name);
+            e.remove(name);
+        }
+        match claim {
+            Claim::Free => {
+                // Free, and nobody in line: take the next ticket ourselves.
+                let released = e.value("released", s(record::STATE_RELEASED));
+                e.condition(format!(
+                    "attribute_not_exists({key}) OR ({state} = {released} AND {format} = {format_v})"
+                ))
+                .condition(format!("attribute_not_exists({next}) OR {next} <= {serving}"))
+                .set(format!("{ticket} = if_not_exists({next}, {zero})"))
+                .set(format!("{next} = if_not_exists({next}, {zero}) + {one}"))
+                .set(format!("{serving} = if_not_exists({serving}, {zero})"));
+            }
+            Claim::Turn { ticket: t } => {
+                let released = e.value("released", s(record::STATE_RELEASED));
+                let mine = e.value("mine", n(*t));
+                let waiter = e.name(&record::waiter_attr(*t));
+                e.condition(format!(
+                    "{state} = {released} AND {format} = {format_v} AND {serving} = {mine}"
+                ))
+                .set(format!("{ticket} = {mine}"))
+                .remove(waiter);
+            }
+            Claim::Stale {
+                owner_token,
+                rvn: old_rvn,
+                ticket: t,
+            } => {
+                let old_owner = e.value("old_owner", s(owner_token));
+                let old_rvn = e.value("old_rvn", s(old_rvn));
+                let mine = e.value("mine", n(*t));
+                let waiter = e.name(&record::waiter_attr(*t));
+                e.condition(format!(
+                    "attribute_exists({key}) AND {owner} = {old_owner} AND {rvn_name} = {old_rvn} AND {state} = {held}"
+                ))
+                .set(format!("{ticket} = {mine}"))
+                .set(format!("{serving} = {mine}"))
+                .remove(waiter);
+            }
+        }
+        let req = self
             .dynamo
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .condition_expression(match claim {
-                // A released item of another format is not ours to reuse.
-                Claim::Free => "attribute_not_exists(#key) OR (#state = :released AND #format = :format)",
-                Claim::Stale { .. } => {
-                    "attribute_exists(#key) AND #owner = :old_owner AND #rvn = :old_rvn AND #state = :held"
-                }
-            })
-            .expression_attribute_names("#key", attr::KEY)
-            .expression_attribute_names("#format", attr::FORMAT)
-            .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#owner", attr::OWNER)
-            .expression_attribute_names("#rvn", attr::RVN)
-            .expression_attribute_names("#fence", attr::FENCE)
-            .expression_attribute_names("#lease_ms", attr::LEASE_MS)
-            .expression_attribute_names("#holder", attr::HOLDER)
-            .expression_attribute_names("#host", attr::HOST)
-            .expression_attribute_names("#pid", attr::PID)
-            .expression_attribute_names("#operation", attr::OPERATION)
-            .expression_attribute_names("#command", attr::COMMAND)
-            .expression_attribute_names("#acquired_at", attr::ACQUIRED_AT)
-            .expression_attribute_names("#renewed_at", attr::RENEWED_AT)
-            .expression_attribute_names("#expires_at", attr::EXPIRES_AT)
-            .expression_attribute_names("#gc_at", attr::GC_AT)
-            .expression_attribute_names("#released_at", attr::RELEASED_AT)
-            .expression_attribute_names("#terraform_lock_id", attr::TERRAFORM_LOCK_ID)
-            .expression_attribute_names("#ci_url", attr::CI_URL)
-            .expression_attribute_values(":format", s(record::FORMAT_V1))
-            .expression_attribute_values(":held", s(record::STATE_HELD))
-            .expression_attribute_values(":token", s(token))
-            .expression_attribute_values(":rvn", s(&rvn))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":lease_ms", n(duration.as_millis()))
-            .expression_attribute_values(":holder", s(holder.who()))
-            .expression_attribute_values(":host", s(&holder.host))
-            .expression_attribute_values(":pid", n(holder.pid))
-            .expression_attribute_values(":operation", s(&holder.operation))
-            .expression_attribute_values(":command", s(&holder.command))
-            .expression_attribute_values(":now", s(rfc3339(now)))
-            .expression_attribute_values(":expires", s(rfc3339(expires)))
-            .expression_attribute_values(":gc_at", n(gc_at))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if let Claim::Stale { owner_token, rvn } = claim {
-            req = req
-                .expression_attribute_values(":old_owner", s(owner_token))
-                .expression_attribute_values(":old_rvn", s(rvn));
-        } else {
-            // `:released` is only used by the free-lock condition (DynamoDB
-            // rejects unused values).
-            req = req.expression_attribute_values(":released", s(record::STATE_RELEASED));
-        }
-        match &holder.ci_url {
-            Some(url) => {
-                set.push("#ci_url = :ci_url");
-                req = req.expression_attribute_values(":ci_url", s(url));
-            }
-            None => remove.push("#ci_url"),
-        }
-        let expr = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
         let doing = format!("acquire lock {}", self.lock_key);
-        match req.update_expression(expr).send().await {
+        match e.to_update(req).send().await {
             Ok(out) => {
-                let fence = out
-                    .attributes()
-                    .and_then(|a| a.get(attr::FENCE))
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| {
-                        Error::Internal("the acquire response carried no fence".into())
-                    })?;
+                let number = |name: &str| {
+                    out.attributes()
+                        .and_then(|a| a.get(name))
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                let fence = number(attr::FENCE).ok_or_else(|| {
+                    Error::Internal("the acquire response carried no fence".into())
+                })?;
                 Ok(Acquire::Acquired(Lease {
                     token: token.to_string(),
                     rvn,
                     fence,
                     duration,
+                    ticket: number(attr::TICKET),
                 }))
             }
             Err(err) => match is_conditional_failure(&err) {
@@ -323,10 +364,10 @@ impl LeaseTable {
                 // Refused, yet no item came back: the service did not honour
                 // ReturnValuesOnConditionCheckFailure. Read it instead.
                 Some(None) => match self.read().await? {
-                    Some(found) if found.is_held() => Ok(self.judge(found, token, duration)),
-                    _ => Err(CallError {
+                    Some(found) => Ok(self.judge(found, token, duration)),
+                    None => Err(CallError {
                         error: Error::Unavailable(format!(
-                            "cannot {doing}: refused, and the lock was free when read back"
+                            "cannot {doing}: refused, and the lock was gone when read back"
                         )),
                         transient: true,
                         may_have_landed: false,
@@ -348,6 +389,167 @@ impl LeaseTable {
         }
     }
 
+    /// Joins the line: takes ticket `expected` (the `next_ticket` last seen;
+    /// `None` when the item has no queue yet) and registers as a waiter, in
+    /// one write conditional on nobody having taken that ticket meanwhile.
+    pub async fn enqueue(
+        &self,
+        expected: Option<u64>,
+        waiter: &Holder,
+        token: &str,
+        beat: &str,
+    ) -> Result<Enqueue, CallError> {
+        let mut e = Expr::default();
+        let key = e.name(attr::KEY);
+        let next = e.name(attr::NEXT_TICKET);
+        let serving = e.name(attr::SERVING);
+        let mine = expected.unwrap_or(0);
+        let entry = AttributeValue::M(HashMap::from([
+            ("beat".to_string(), s(beat)),
+            ("token".to_string(), s(token)),
+            ("who".to_string(), s(waiter.who())),
+            ("pid".to_string(), n(waiter.pid)),
+            ("operation".to_string(), s(&waiter.operation)),
+            ("since".to_string(), s(rfc3339(Utc::now()))),
+        ]));
+        let waiter_name = e.name(&record::waiter_attr(mine));
+        let entry = e.value("entry", entry);
+        let after = e.value("after", n(mine + 1));
+        match expected {
+            Some(t) => {
+                let expected = e.value("expected", n(t));
+                e.condition(format!("{next} = {expected}"));
+            }
+            // A lease from before the queue: the line starts here.
+            None => {
+                let zero = e.value("zero", n(0));
+                e.condition(format!(
+                    "attribute_exists({key}) AND attribute_not_exists({next})"
+                ))
+                .set(format!("{serving} = if_not_exists({serving}, {zero})"));
+            }
+        }
+        e.set(format!("{next} = {after}"))
+            .set(format!("{waiter_name} = {entry}"));
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(Enqueue::Queued(mine)),
+            Err(err) => match is_conditional_failure(&err) {
+                Some(Some(item)) => Ok(Enqueue::Raced(Box::new(self.parse(item)?))),
+                Some(None) => Ok(Enqueue::Gone),
+                None => Err(self
+                    .call_error(&format!("wait for lock {}", self.lock_key), err)
+                    .await),
+            },
+        }
+    }
+
+    /// A waiter's heartbeat: a new beat in its entry, and the whole item back
+    /// (what it watches). `None` when our entry is gone: we were skipped as
+    /// dead after a long silence, or the lock item was removed.
+    pub async fn beat(&self, ticket: u64, beat: &str) -> Result<Option<LeaseRecord>, CallError> {
+        let mut e = Expr::default();
+        let waiter = e.name(&record::waiter_attr(ticket));
+        let path = e.path(&[&record::waiter_attr(ticket), "beat"]);
+        let beat = e.value("beat", s(beat));
+        e.condition(format!("attribute_exists({waiter})"))
+            .set(format!("{path} = {beat}"));
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
+            .return_values(ReturnValue::AllNew);
+        match e.to_update(req).send().await {
+            Ok(out) => Ok(out.attributes().map(|a| self.parse(a)).transpose()?),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(None),
+            Err(err) => Err(self
+                .call_error(&format!("wait for lock {}", self.lock_key), err)
+                .await),
+        }
+    }
+
+    /// Leaves the line (a wait given up). Unconditional: removing an entry
+    /// that is already gone changes nothing.
+    pub async fn leave(&self, ticket: u64) -> Result<(), CallError> {
+        let mut e = Expr::default();
+        let waiter = e.name(&record::waiter_attr(ticket));
+        e.remove(waiter);
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key));
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self
+                .call_error(&format!("leave the line for {}", self.lock_key), err)
+                .await),
+        }
+    }
+
+    /// Removes a waiter proved dead by observation (its beat unchanged for a
+    /// full lease): conditional on the beat observed.
+    pub async fn skip(&self, ticket: u64, observed_beat: &str) -> Result<bool, CallError> {
+        let mut e = Expr::default();
+        let waiter = e.name(&record::waiter_attr(ticket));
+        let path = e.path(&[&record::waiter_attr(ticket), "beat"]);
+        let beat = e.value("beat", s(observed_beat));
+        e.condition(format!("{path} = {beat}")).remove(waiter);
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key));
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
+            Err(err) => Err(self
+                .call_error(&format!("skip a waiter of {}", self.lock_key), err)
+                .await),
+        }
+    }
+
+    /// Moves `serving` past tickets nobody holds any more (waiters who gave
+    /// up or were skipped): conditional on the lock being free, `serving`
+    /// still at `from`, and no waiter holding any ticket in `from..to`.
+    pub async fn advance(&self, from: u64, to: u64) -> Result<bool, CallError> {
+        let mut e = Expr::default();
+        let state = e.name(attr::STATE);
+        let serving = e.name(attr::SERVING);
+        let released = e.value("released", s(record::STATE_RELEASED));
+        let from_v = e.value("from", n(from));
+        let to_v = e.value("to", n(to));
+        e.condition(format!("{state} = {released} AND {serving} = {from_v}"));
+        for t in from..to {
+            let waiter = e.name(&record::waiter_attr(t));
+            e.condition(format!("attribute_not_exists({waiter})"));
+        }
+        e.set(format!("{serving} = {to_v}"));
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key));
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
+            Err(err) => Err(self
+                .call_error(&format!("advance the line of {}", self.lock_key), err)
+                .await),
+        }
+    }
+
     /// A refusal's item: someone else's lease, or ours (an earlier attempt of
     /// this wait landed and its response was lost).
     fn judge(&self, found: LeaseRecord, token: &str, duration: Duration) -> Acquire {
@@ -357,9 +559,10 @@ impl LeaseTable {
                 rvn: found.rvn,
                 fence: found.fence,
                 duration,
+                ticket: found.ticket,
             });
         }
-        Acquire::Held(found)
+        Acquire::Held(Box::new(found))
     }
 
     /// Extends the lease: conditional on our token and the RVN we last wrote,
@@ -432,25 +635,35 @@ impl LeaseTable {
     /// Conditional on our token only, so it is idempotent and works after a
     /// renewal whose response was lost. Also the clean-up after an interrupted
     /// acquire: with a token that never landed, it changes nothing.
-    pub async fn release(&self, token: &str) -> Result<Release, CallError> {
-        let result = self
+    ///
+    /// `ticket` is the holder's place in line: releasing passes the turn to
+    /// the next ticket (`serving = ticket + 1`).
+    pub async fn release(&self, token: &str, ticket: Option<u64>) -> Result<Release, CallError> {
+        let mut e = Expr::default();
+        let owner = e.name(attr::OWNER);
+        let state = e.name(attr::STATE);
+        let released_at = e.name(attr::RELEASED_AT);
+        let gc_at = e.name(attr::GC_AT);
+        let token_v = e.value("token", s(token));
+        let released = e.value("released", s(record::STATE_RELEASED));
+        let now = e.value("now", s(rfc3339(Utc::now())));
+        e.condition(format!("{owner} = {token_v}"))
+            .set(format!("{state} = {released}"))
+            .set(format!("{released_at} = {now}"))
+            .remove(gc_at);
+        if let Some(t) = ticket {
+            let serving = e.name(attr::SERVING);
+            let next = e.value("next", n(t + 1));
+            e.set(format!("{serving} = {next}"));
+        }
+        let req = self
             .dynamo
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .update_expression("SET #state = :released, #released_at = :now REMOVE #gc_at")
-            .condition_expression("#owner = :token")
-            .expression_attribute_names("#owner", attr::OWNER)
-            .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#released_at", attr::RELEASED_AT)
-            .expression_attribute_names("#gc_at", attr::GC_AT)
-            .expression_attribute_values(":token", s(token))
-            .expression_attribute_values(":released", s(record::STATE_RELEASED))
-            .expression_attribute_values(":now", s(rfc3339(Utc::now())))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = e.to_update(req).send().await;
         match result {
             Ok(_) => Ok(Release::Released),
             Err(err) => match is_conditional_failure(&err) {
@@ -497,6 +710,15 @@ impl LeaseTable {
             .expression_attribute_values(":released", s(record::STATE_RELEASED))
             .expression_attribute_values(":now", s(rfc3339(Utc::now())))
             .expression_attribute_values(":by", s(by));
+        if let Some(t) = observed.ticket {
+            // The dead holder's turn is over: the next in line may go.
+            req = req
+                .update_expression(
+                    "SET #state = :released, #released_at = :now, #released_by = :by, #serving = :next REMOVE #gc_at",
+                )
+                .expression_attribute_names("#serving", attr::SERVING)
+                .expression_attribute_values(":next", n(t + 1));
+        }
         req = if exact_rvn {
             req.condition_expression("#owner = :owner AND #rvn = :rvn AND #state = :held")
                 .expression_attribute_names("#rvn", attr::RVN)

@@ -1,12 +1,29 @@
-//! Taking the lease, waiting for it when held (DESIGN §4, issue #2):
-//! at most one attempt a second, with jitter; Ctrl-C ends the wait at once
-//! and leaves nothing behind.
+//! Taking the lease, and waiting for it in line (DESIGN §4, issues #2, #6).
+//!
+//! The line lives in the lease item: a waiter takes a ticket (`next_ticket`)
+//! and keeps an entry `wait_<ticket>` with a heartbeat; the lock goes to the
+//! ticket `serving`, which a release moves on by one. So waiters acquire in
+//! the order they arrived, and nobody can barge in while anyone waits.
+//!
+//! - The first in line (the head) tries to take the lock about five times a
+//!   second: each try is the conditional acquire itself, so when the holder
+//!   releases, the head holds the lock within one try (about 100 ms later on
+//!   average). One try a second is a heartbeat instead, which shows the head
+//!   alive to those behind it.
+//! - Everyone else sends one heartbeat a second, whose answer is the whole
+//!   item: who holds the lock, and who is ahead.
+//! - A waiter who gives up leaves the line; one whose heartbeat stays
+//!   unchanged for a full lease (+1 s, on the observer's own clock) is dead and
+//!   removed by those behind it; `serving` is moved past tickets that nobody
+//!   holds any more. So a waiter that gives up or dies is skipped within one
+//!   lease.
+//! - With `--lock-timeout 0` there is no line: one try, and 75 if held.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::table::{Acquire, CallError, Claim, Lease, LeaseTable, new_token};
+use super::table::{Acquire, CallError, Claim, Enqueue, Lease, LeaseTable, new_token};
 use super::{LeaseRecord, observe};
 use crate::duration;
 use crate::error::Error;
@@ -15,8 +32,15 @@ use crate::output::{Event, Reporter};
 use crate::supervise::deadline::boot_clock;
 use crate::supervise::signals::Signals;
 
+/// Between heartbeats of a waiter who is not first in line: one a second
+/// (plus jitter), which is also how soon it learns that it has become first.
 const POLL: Duration = Duration::from_secs(1);
-const JITTER_MS: u64 = 250;
+const JITTER: Duration = Duration::from_millis(100);
+/// Between tries of the first in line.
+const HEAD_POLL: Duration = Duration::from_millis(200);
+const HEAD_JITTER: Duration = Duration::from_millis(20);
+/// The head sends a heartbeat instead of a try every this many tries.
+const HEAD_BEAT_EVERY: u32 = 5;
 /// Bound on each clean-up request after an interrupt or a failed wait.
 const SETTLE: Duration = Duration::from_secs(5);
 
@@ -24,7 +48,8 @@ pub struct Acquired {
     pub lease: Lease,
     /// How long the lock was waited for: zero when it was free at once.
     pub waited: Duration,
-    /// Boot-clock time at which the successful request was sent.
+    /// Boot-clock time at which the successful request was sent (or the
+    /// earliest that may have written the lease).
     pub started: Duration,
     /// Set when the lease was taken over from a holder proved dead.
     pub took_over: Option<TookOver>,
@@ -46,6 +71,43 @@ pub struct Wait {
     pub takeover: bool,
 }
 
+/// One request of the waiting loop.
+enum Step {
+    Claim(Claim),
+    Enqueue(Option<u64>),
+    Beat(u64),
+    Advance { from: u64, to: u64 },
+    Skip { ticket: u64, beat: String },
+}
+
+/// What the waiting loop knows between requests.
+struct Waiting<'a> {
+    table: &'a LeaseTable,
+    holder: &'a Holder,
+    reporter: &'a Reporter,
+    wait: &'a Wait,
+    /// One token for every attempt of this wait: an attempt whose answer was
+    /// lost is recognised by the next one as ours.
+    token: String,
+    start: Instant,
+    /// Our place in line, once we have one.
+    ticket: Option<u64>,
+    /// The item as last seen.
+    last: Option<LeaseRecord>,
+    holder_watch: Watcher,
+    waiter_watch: std::collections::HashMap<u64, (String, Instant)>,
+    /// Boot-clock send time of the earliest claim since the last definite
+    /// answer that may have landed unanswered.
+    unanswered_since: Option<Duration>,
+    /// Whether the lock was ever found held (or the line not empty).
+    contended: bool,
+    /// A takeover attempt whose outcome is not known yet.
+    pending_takeover: Option<TookOver>,
+    /// Tries made as head, to interleave heartbeats.
+    head_tries: u32,
+    display: Option<crate::output::WaitDisplay>,
+}
+
 pub async fn acquire(
     table: &LeaseTable,
     holder: &Holder,
@@ -53,131 +115,63 @@ pub async fn acquire(
     signals: &mut Signals,
     reporter: &Reporter,
 ) -> Result<Acquired, Error> {
-    let Wait {
-        lease,
-        timeout,
-        takeover,
-    } = *wait;
-    // One token for every attempt of this wait: an attempt whose response was
-    // lost is recognised by the next one as ours.
-    let token = new_token();
-    let start = Instant::now();
-    let mut display: Option<crate::output::WaitDisplay> = None;
-    let mut watcher = Watcher::default();
-    // Boot-clock send time of the earliest attempt since the last definite
-    // answer: an attempt that failed may still have landed, and if a later
-    // attempt finds our own token, the lease dates from that earlier write.
-    let mut unanswered_since: Option<Duration> = None;
-    // Whether the lock was ever found held during this wait.
-    let mut contended = false;
-    // Set when the holder has been silent long enough to take over.
-    let mut claim = Claim::Free;
-    // A takeover attempt whose outcome is not yet known.
-    let mut pending_takeover: Option<TookOver> = None;
+    let mut w = Waiting {
+        table,
+        holder,
+        reporter,
+        wait,
+        token: new_token(),
+        start: Instant::now(),
+        ticket: None,
+        last: None,
+        holder_watch: Watcher::default(),
+        waiter_watch: Default::default(),
+        unanswered_since: None,
+        contended: false,
+        pending_takeover: None,
+        head_tries: 0,
+        display: None,
+    };
     let result = loop {
+        let step = w.next_step();
         let started = boot_clock();
-        // The claim for this attempt; a takeover decision below sets the next.
-        let current = std::mem::replace(&mut claim, Claim::Free);
-        let attempt = table.claim(holder, lease, &token, &current);
-        tokio::pin!(attempt);
-        let outcome = tokio::select! {
-            r = &mut attempt => r,
-            sig = signals.recv() => {
-                // Let the attempt answer (its own timeouts bound this), so we
-                // know whether it landed and can take it back.
-                reporter.detail("interrupted: waiting for the pending lock request to answer");
-                let landed = !matches!(attempt.await, Ok(Acquire::Held(_)));
-                break Err(interrupted(table, &token, landed || unanswered_since.is_some(), sig.signal()).await);
+        let answer = {
+            let request = w.send(&step);
+            tokio::pin!(request);
+            tokio::select! {
+                r = &mut request => r,
+                sig = signals.recv() => {
+                    // Let the request answer (its own timeouts bound this), so
+                    // we know whether it landed and can take it back.
+                    reporter.detail("interrupted: waiting for the pending lock request to answer");
+                    let answer = request.await;
+                    if let (Step::Claim(_), Ok(Answer::Acquired(lease))) = (&step, &answer) {
+                        // It landed: hand it straight back.
+                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket)).await;
+                    }
+                    let maybe = matches!(step, Step::Claim(_)) && !matches!(answer, Ok(Answer::Observed(_)));
+                    break Err(w.interrupted(maybe, sig.signal()).await);
+                }
             }
         };
-        match outcome {
-            Ok(Acquire::Acquired(lease)) => {
-                break Ok(Acquired {
-                    lease,
-                    waited: if contended {
-                        start.elapsed()
-                    } else {
-                        Duration::ZERO
-                    },
-                    started: unanswered_since.map_or(started, |t| t.min(started)),
-                    took_over: pending_takeover.take(),
-                });
-            }
-            Ok(Acquire::Held(record)) => {
-                contended = true;
-                unanswered_since = None;
-                pending_takeover = None;
-                let waited = start.elapsed();
-                let description = watcher.describe(&record);
-                if takeover && record.is_held() {
-                    let silent = watcher.unchanged_for();
-                    if silent >= observe::required_silence(&record) {
-                        if let Some(why) = observe::alive_here(&record) {
-                            reporter.detail(&format!("not taking over: {why}"));
-                        } else {
-                            // Try at once, conditional on exactly what we observed.
-                            claim = Claim::Stale {
-                                owner_token: record.owner_token.clone(),
-                                rvn: record.rvn.clone(),
-                            };
-                            reporter.warn(&format!(
-                                "the holder of {}, {}, has not renewed its lease for {}: taking it over",
-                                table.lock_key(),
-                                record.describe_holder(),
-                                duration::format(silent)
-                            ));
-                            pending_takeover = Some(TookOver {
-                                previous: record,
-                                observed: silent,
-                            });
-                            continue;
-                        }
-                    }
-                }
-                if waited >= timeout {
-                    break Err(Error::LockHeld {
-                        lock_key: table.lock_key().to_string(),
-                        holder: description,
-                        waited: if timeout.is_zero() {
-                            Duration::ZERO
-                        } else {
-                            waited
-                        },
-                    });
-                }
-                display
-                    .get_or_insert_with(|| reporter.wait_display(table.lock_key()))
-                    .update(&description, waited);
-            }
-            Err(CallError {
-                error,
-                transient,
-                may_have_landed,
-            }) => {
-                if may_have_landed {
-                    unanswered_since.get_or_insert(started);
-                }
-                if !transient || start.elapsed() >= timeout {
-                    break Err(error);
-                }
-                reporter.warn(&format!("{error}; retrying"));
-                // The stale claim may have landed: keep retrying it.
-                if let Some(t) = &pending_takeover {
-                    claim = Claim::Stale {
-                        owner_token: t.previous.owner_token.clone(),
-                        rvn: t.previous.rvn.clone(),
-                    };
-                }
-            }
+        match w.absorb(&step, answer, started) {
+            Ok(Some(acquired)) => break Ok(acquired),
+            Ok(None) => {}
+            Err(e) => break Err(e),
         }
-        let remaining = timeout.saturating_sub(start.elapsed());
-        let pause = (POLL + jitter()).min(remaining);
+        if let Some(err) = w.timed_out() {
+            break Err(err);
+        }
+        let pause = w.pause(&step);
+        if pause.is_zero() {
+            continue;
+        }
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
-            sig = signals.recv() => break Err(interrupted(table, &token, unanswered_since.is_some(), sig.signal()).await),
+            sig = signals.recv() => break Err(w.interrupted(false, sig.signal()).await),
         }
     };
-    if let Some(d) = display {
+    if let Some(d) = w.display.take() {
         d.finish();
     }
     match &result {
@@ -186,22 +180,337 @@ pub async fn acquire(
             fence: a.lease.fence,
             waited: a.waited,
         }),
-        // Giving up after a failed attempt that may have landed: take it back.
-        Err(e) if unanswered_since.is_some() && !matches!(e, Error::Interrupted { .. }) => {
-            if let Some(note) = take_back(table, &token).await {
+        Err(Error::Interrupted { .. }) => {}
+        Err(_) => {
+            if let Some(note) = w.clean_up(w.unanswered_since.is_some()).await {
                 reporter.warn(&note);
             }
         }
-        Err(_) => {}
     }
     result
+}
+
+/// What a request told us.
+enum Answer {
+    Acquired(Lease),
+    /// The item as it is (or was when refused).
+    Observed(Box<LeaseRecord>),
+    /// Queued with this ticket.
+    Queued(u64),
+    /// Our line entry is gone (skipped as dead), or the item is.
+    Dropped,
+    /// A conditional step (advance, skip) did or did not apply.
+    Done(bool),
+}
+
+impl Waiting<'_> {
+    fn first_in_line(&self, t: u64) -> bool {
+        match &self.last {
+            None => true,
+            Some(r) => {
+                let serving = r.queue.serving.unwrap_or(0);
+                !r.queue.waiters.range(serving..t).any(|_| true)
+            }
+        }
+    }
+
+    /// Decides the next request from what we know.
+    fn next_step(&mut self) -> Step {
+        let Some(t) = self.ticket else {
+            // Not in line: the fast path first, then join the line, unless
+            // the caller will not wait at all.
+            return match &self.last {
+                Some(r) if self.wait.timeout > Duration::ZERO => {
+                    if !r.is_held() && r.queue.is_empty() {
+                        Step::Claim(Claim::Free)
+                    } else {
+                        Step::Enqueue(r.queue.next_ticket)
+                    }
+                }
+                _ => Step::Claim(Claim::Free),
+            };
+        };
+        let Some(r) = self.last.as_ref() else {
+            return Step::Beat(t);
+        };
+        let serving = r.queue.serving.unwrap_or(0);
+        // Someone ahead silent for a full lease is dead: take them out.
+        for (&ticket, waiter) in r.queue.waiters.range(serving..t) {
+            if let Some((beat, since)) = self.waiter_watch.get(&ticket)
+                && *beat == waiter.beat
+                && since.elapsed() >= observe::MARGIN + self.wait.lease
+            {
+                return Step::Skip {
+                    ticket,
+                    beat: beat.clone(),
+                };
+            }
+        }
+        if !self.first_in_line(t) {
+            return Step::Beat(t);
+        }
+        if !r.is_held() {
+            // Free: move the turn past tickets nobody holds, then take it.
+            return if serving < t {
+                Step::Advance {
+                    from: serving,
+                    to: t,
+                }
+            } else {
+                Step::Claim(Claim::Turn { ticket: t })
+            };
+        }
+        if self.wait.takeover && self.holder_watch.unchanged_for() >= observe::required_silence(r) {
+            if let Some(why) = observe::alive_here(r) {
+                self.reporter.detail(&format!("not taking over: {why}"));
+            } else {
+                self.reporter.warn(&format!(
+                    "the holder of {}, {}, has not renewed its lease for {}: taking it over",
+                    self.table.lock_key(),
+                    r.describe_holder(),
+                    duration::format(self.holder_watch.unchanged_for())
+                ));
+                self.pending_takeover = Some(TookOver {
+                    previous: r.clone(),
+                    observed: self.holder_watch.unchanged_for(),
+                });
+                return Step::Claim(Claim::Stale {
+                    owner_token: r.owner_token.clone(),
+                    rvn: r.rvn.clone(),
+                    ticket: t,
+                });
+            }
+        }
+        self.head_tries += 1;
+        if self.head_tries.is_multiple_of(HEAD_BEAT_EVERY) {
+            Step::Beat(t)
+        } else {
+            Step::Claim(Claim::Turn { ticket: t })
+        }
+    }
+
+    async fn send(&self, step: &Step) -> Result<Answer, CallError> {
+        let t = self.table;
+        Ok(match step {
+            Step::Claim(claim) => {
+                match t
+                    .claim(self.holder, self.wait.lease, &self.token, claim)
+                    .await?
+                {
+                    Acquire::Acquired(lease) => Answer::Acquired(lease),
+                    Acquire::Held(r) => Answer::Observed(r),
+                }
+            }
+            Step::Enqueue(expected) => {
+                match t
+                    .enqueue(*expected, self.holder, &self.token, &new_token())
+                    .await?
+                {
+                    Enqueue::Queued(ticket) => Answer::Queued(ticket),
+                    Enqueue::Raced(r) => Answer::Observed(r),
+                    Enqueue::Gone => Answer::Dropped,
+                }
+            }
+            Step::Beat(ticket) => match t.beat(*ticket, &new_token()).await? {
+                Some(r) => Answer::Observed(Box::new(r)),
+                None => Answer::Dropped,
+            },
+            Step::Advance { from, to } => Answer::Done(t.advance(*from, *to).await?),
+            Step::Skip { ticket, beat } => {
+                let skipped = t.skip(*ticket, beat).await?;
+                if skipped {
+                    self.reporter.warn(&format!(
+                        "removed a waiter (ticket {ticket}) silent for over a lease from the line of {}",
+                        t.lock_key()
+                    ));
+                }
+                Answer::Done(skipped)
+            }
+        })
+    }
+
+    /// Takes in an answer. `Some` when the lock is ours.
+    fn absorb(
+        &mut self,
+        step: &Step,
+        answer: Result<Answer, CallError>,
+        started: Duration,
+    ) -> Result<Option<Acquired>, Error> {
+        let is_claim = matches!(step, Step::Claim(_));
+        match answer {
+            Ok(Answer::Acquired(lease)) => {
+                return Ok(Some(Acquired {
+                    lease,
+                    waited: if self.contended {
+                        self.start.elapsed()
+                    } else {
+                        Duration::ZERO
+                    },
+                    started: self.unanswered_since.map_or(started, |t| t.min(started)),
+                    took_over: self.pending_takeover.take(),
+                }));
+            }
+            Ok(Answer::Observed(r)) => {
+                if is_claim {
+                    self.unanswered_since = None;
+                    self.pending_takeover = None;
+                }
+                self.observe(*r);
+            }
+            Ok(Answer::Queued(ticket)) => {
+                self.ticket = Some(ticket);
+                self.reporter.detail(&format!(
+                    "in line for {} with ticket {ticket}",
+                    self.table.lock_key()
+                ));
+            }
+            Ok(Answer::Dropped) => {
+                if let Some(t) = self.ticket.take() {
+                    self.reporter.warn(&format!(
+                        "our place in line for {} (ticket {t}) was given up after a long silence; joining again at the back",
+                        self.table.lock_key()
+                    ));
+                }
+                self.last = None;
+            }
+            // Applied: what we know changed accordingly. Not applied: what we
+            // know is out of date; the next step looks again.
+            Ok(Answer::Done(applied)) => match (step, self.last.as_mut()) {
+                (Step::Advance { to, .. }, Some(r)) if applied => r.queue.serving = Some(*to),
+                (Step::Skip { ticket, .. }, Some(r)) if applied => {
+                    r.queue.waiters.remove(ticket);
+                }
+                _ => self.last = None,
+            },
+            Err(CallError {
+                error,
+                transient,
+                may_have_landed,
+            }) => {
+                if may_have_landed && is_claim {
+                    self.unanswered_since.get_or_insert(started);
+                }
+                if !transient || self.start.elapsed() >= self.wait.timeout {
+                    return Err(error);
+                }
+                self.reporter.warn(&format!("{error}; retrying"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Updates what we know from the item.
+    fn observe(&mut self, r: LeaseRecord) {
+        if r.is_held() || !r.queue.is_empty() {
+            self.contended = true;
+        }
+        // Our own entry after a lost answer to joining the line.
+        if self.ticket.is_none()
+            && let Some((&t, _)) = r.queue.waiters.iter().find(|(_, w)| w.token == self.token)
+        {
+            self.ticket = Some(t);
+        }
+        let now = Instant::now();
+        self.waiter_watch
+            .retain(|t, _| r.queue.waiters.contains_key(t));
+        for (&t, waiter) in &r.queue.waiters {
+            match self.waiter_watch.get(&t) {
+                Some((beat, _)) if *beat == waiter.beat => {}
+                _ => {
+                    self.waiter_watch.insert(t, (waiter.beat.clone(), now));
+                }
+            }
+        }
+        let description = self.describe(&r);
+        if self.wait.timeout > Duration::ZERO {
+            let waited = self.start.elapsed();
+            let (table, reporter) = (self.table, self.reporter);
+            self.display
+                .get_or_insert_with(|| reporter.wait_display(table.lock_key()))
+                .update(&description, waited);
+        }
+        self.last = Some(r);
+    }
+
+    fn describe(&mut self, r: &LeaseRecord) -> String {
+        let ahead = match self.ticket {
+            Some(t) => r.queue.waiters.range(..t).count(),
+            None => r.queue.waiters.len(),
+        };
+        let line = match ahead {
+            0 => String::new(),
+            1 => "; 1 waiter ahead".to_string(),
+            n => format!("; {n} waiters ahead"),
+        };
+        if r.is_held() {
+            format!("{}{line}", self.holder_watch.describe(r))
+        } else {
+            format!("nobody (handing over){line}")
+        }
+    }
+
+    /// `LockHeld` once the wait has lasted its timeout.
+    fn timed_out(&mut self) -> Option<Error> {
+        if self.start.elapsed() < self.wait.timeout {
+            return None;
+        }
+        let holder = match self.last.clone() {
+            Some(r) => self.describe(&r),
+            None => "someone".to_string(),
+        };
+        Some(Error::LockHeld {
+            lock_key: self.table.lock_key().to_string(),
+            holder,
+            waited: if self.wait.timeout.is_zero() {
+                Duration::ZERO
+            } else {
+                self.start.elapsed()
+            },
+        })
+    }
+
+    fn pause(&self, step: &Step) -> Duration {
+        match step {
+            // Joined the line, or moved things along: act on it at once.
+            Step::Enqueue(_) | Step::Advance { .. } | Step::Skip { .. } => Duration::ZERO,
+            _ if self.ticket.is_some_and(|t| self.first_in_line(t)) => {
+                HEAD_POLL - HEAD_JITTER + jitter(HEAD_JITTER * 2)
+            }
+            _ => POLL + jitter(JITTER),
+        }
+        .min(self.wait.timeout.saturating_sub(self.start.elapsed()))
+    }
+
+    /// Leaves the line and takes back a claim that may have landed. Returns
+    /// a warning when it cannot confirm that nothing of ours is left.
+    async fn clean_up(&self, maybe_landed: bool) -> Option<String> {
+        if let Some(t) = self.ticket {
+            let _ = tokio::time::timeout(SETTLE, self.table.leave(t)).await;
+        }
+        if maybe_landed {
+            take_back(self.table, &self.token).await
+        } else {
+            None
+        }
+    }
+
+    async fn interrupted(&self, maybe_landed: bool, sig: nix::sys::signal::Signal) -> Error {
+        let left_behind = self
+            .clean_up(maybe_landed || self.unanswered_since.is_some())
+            .await;
+        Error::Interrupted {
+            signal: sig as i32,
+            name: sig.as_str(),
+            left_behind,
+        }
+    }
 }
 
 /// Removes a lease our attempts may have written without our seeing the
 /// answer. Conditional on our token, so it changes nothing otherwise. Returns
 /// a warning when it cannot confirm that nothing of ours is left.
 async fn take_back(table: &LeaseTable, token: &str) -> Option<String> {
-    let released = tokio::time::timeout(SETTLE, table.release(token)).await;
+    let released = tokio::time::timeout(SETTLE, table.release(token, None)).await;
     let confirmed = matches!(released, Ok(Ok(_)))
         && matches!(
             tokio::time::timeout(SETTLE, table.read()).await,
@@ -217,27 +526,9 @@ async fn take_back(table: &LeaseTable, token: &str) -> Option<String> {
     })
 }
 
-async fn interrupted(
-    table: &LeaseTable,
-    token: &str,
-    maybe_landed: bool,
-    sig: nix::sys::signal::Signal,
-) -> Error {
-    let left_behind = if maybe_landed {
-        take_back(table, token).await
-    } else {
-        None
-    };
-    Error::Interrupted {
-        signal: sig as i32,
-        name: sig.as_str(),
-        left_behind,
-    }
-}
-
-fn jitter() -> Duration {
+fn jitter(max: Duration) -> Duration {
     let r = uuid::Uuid::new_v4().as_u128() as u64;
-    Duration::from_millis(r % JITTER_MS)
+    Duration::from_millis(r % (max.as_millis() as u64).max(1))
 }
 
 /// Tracks the holder's heartbeats as seen from here: when its RVN last

@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod errors;
+mod fairness;
 mod guarded;
 mod interactive;
 mod operations;

@@ -1,0 +1,135 @@
+//! First come, first served (issue #6): waiters acquire in the order they
+//! joined the line, and one that gives up or dies is skipped.
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::support::*;
+
+/// How many waiters are in line for `key` now.
+fn in_line(f: &Fixture, key: &str) -> usize {
+    f.lease_item(key)
+        .map(|item| item.keys().filter(|k| k.starts_with("wait_")).count())
+        .unwrap_or(0)
+}
+
+/// The order in which runs logged themselves.
+fn order(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sixteen_waiters_acquire_in_arrival_order() {
+    let f = Fixture::new();
+    let log = f.path("order.log");
+    let holder_log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("fifo")
+            .arg("run")
+            .args(f.sigchild(&holder_log, &["--sleep", "60"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&holder_log)
+    });
+    let mut waiters = Vec::new();
+    for i in 0..16 {
+        let script = format!("echo {i} >> {}; sleep 0.1", log.display());
+        waiters.push(spawn(f.tflock("fifo").args([
+            "--lock-timeout",
+            "2m",
+            "run",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])));
+        // Each joins the line before the next arrives.
+        wait_until(
+            &format!("waiter {i} in line"),
+            Duration::from_secs(20),
+            || in_line(&f, "fifo") == i + 1,
+        );
+    }
+    signal(&holder, Signal::SIGTERM);
+    assert_eq!(code(&finish(holder, Duration::from_secs(30))), 143);
+    for w in waiters {
+        let out = finish(w, Duration::from_secs(120));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let expected: Vec<String> = (0..16).map(|i| i.to_string()).collect();
+    assert_eq!(order(&log), expected, "first come, first served");
+    assert_eq!(in_line(&f, "fifo"), 0, "the line is empty again");
+    // A newcomer now takes the fast path.
+    assert_eq!(
+        code(&output(f.tflock("fifo").args(["run", "--", "true"]))),
+        0
+    );
+}
+
+#[test]
+fn waiters_who_give_up_or_die_are_skipped() {
+    let f = Fixture::new();
+    let log = f.path("order.log");
+    let holder_log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("skip")
+            .arg("run")
+            .args(f.sigchild(&holder_log, &["--sleep", "60"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&holder_log)
+    });
+    let waiter = |name: &str| {
+        let script = format!("echo {name} >> {}", log.display());
+        spawn(f.tflock("skip").args([
+            "--lease",
+            "2s",
+            "--lock-timeout",
+            "1m",
+            "run",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]))
+    };
+    let gives_up = waiter("gives-up");
+    wait_until("the first waiter in line", Duration::from_secs(20), || {
+        in_line(&f, "skip") == 1
+    });
+    let mut dies = waiter("dies");
+    wait_until("the second waiter in line", Duration::from_secs(20), || {
+        in_line(&f, "skip") == 2
+    });
+    let last = waiter("last");
+    wait_until("the third waiter in line", Duration::from_secs(20), || {
+        in_line(&f, "skip") == 3
+    });
+
+    signal(&gives_up, Signal::SIGINT);
+    assert_eq!(code(&finish(gives_up, Duration::from_secs(20))), 130);
+    assert_eq!(in_line(&f, "skip"), 2, "giving up leaves the line");
+    dies.kill().unwrap();
+    let _ = dies.wait();
+    signal(&holder, Signal::SIGTERM);
+    assert_eq!(code(&finish(holder, Duration::from_secs(30))), 143);
+
+    let out = finish(last, Duration::from_secs(60));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        order(&log),
+        ["last"],
+        "neither the quitter nor the dead held it"
+    );
+    assert_eq!(in_line(&f, "skip"), 0, "the dead waiter was removed");
+    assert!(
+        stderr(&out).contains("removed a waiter"),
+        "{}",
+        stderr(&out)
+    );
+}
