@@ -71,6 +71,10 @@ pub enum Error {
         /// Set when a lease of ours may remain (a request that landed
         /// unanswered and could not be taken back): what to do about it.
         left_behind: Option<String>,
+        /// How long we had waited, and whether the lock was ever found held
+        /// (for the history: an interrupt before any contention is no wait).
+        waited: Duration,
+        contended: bool,
     },
 
     /// Anything else: a bug or an unexpected system failure. Still one line.

@@ -177,12 +177,32 @@ impl History {
         }
     }
 
+    /// Removes a lock's history items around `at` (the hour before, of and
+    /// after): the drill's scratch lock leaves no history behind.
+    pub async fn forget(&self, lock_key: &str, at: DateTime<Utc>) {
+        for hour in [-1, 0, 1] {
+            let key = bucket_key(lock_key, at + chrono::Duration::hours(hour));
+            let _ = self
+                .dynamo
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(attr::KEY, AttributeValue::S(key))
+                .send()
+                .await;
+        }
+    }
+
     /// One lock's events since `since`, oldest first.
     pub async fn read(&self, lock_key: &str, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
         let mut days = Vec::new();
         let now = Utc::now();
-        // Nothing older than the retention survives: do not ask for it.
-        let oldest = now - crate::duration::to_chrono(self.retention) - chrono::Duration::days(1);
+        // Nothing older than the retention survives (another writer may keep
+        // more than we would, up to a year): do not ask for it.
+        let kept = self
+            .retention
+            .max(std::time::Duration::from_secs(366 * 86_400));
+        let oldest = now - crate::duration::to_chrono(kept) - chrono::Duration::days(1);
         let mut hour = since.max(oldest);
         while hour <= now + chrono::Duration::hours(1) {
             days.push(bucket_key(lock_key, hour));

@@ -10,6 +10,8 @@ pub struct Holder {
     pub user: String,
     pub host: String,
     pub pid: u32,
+    /// Boot, pid namespace and start time: see `process.rs`.
+    pub process: String,
     /// "apply", "state mv", "run: terragrunt".
     pub operation: String,
     /// The redacted command line.
@@ -23,6 +25,7 @@ impl Holder {
             user: user_name(env),
             host: host_name(),
             pid: std::process::id(),
+            process: crate::process::identity(),
             operation,
             command: redact::command_line(program, args),
             ci_url: ci::job_url(env),

@@ -18,6 +18,7 @@ pub mod history;
 pub mod holder;
 pub mod lock;
 pub mod output;
+pub mod process;
 pub mod redact;
 pub mod settings;
 pub mod supervise;

@@ -138,14 +138,20 @@ pub fn run(global: &GlobalArgs, _args: &DoctorArgs, reporter: &Reporter) -> Resu
         .map(|c| c.name)
         .collect();
     if failed.is_empty() {
-        Ok(0)
+        return Ok(0);
+    }
+    let summary = format!(
+        "doctor: {} check{} failed: {}",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" },
+        failed.join(", ")
+    );
+    // DESIGN §7: the service unreachable or refusing us is 69; anything else
+    // doctor finds wrong is configuration, 78.
+    if failed.contains(&CREDENTIALS) {
+        Err(Error::Unavailable(summary))
     } else {
-        Err(Error::config(format!(
-            "doctor: {} check{} failed: {}",
-            failed.len(),
-            if failed.len() == 1 { "" } else { "s" },
-            failed.join(", ")
-        )))
+        Err(Error::config(summary))
     }
 }
 

@@ -15,7 +15,6 @@ use super::runtime;
 use crate::cli::{DrillArgs, GlobalArgs};
 use crate::duration;
 use crate::error::{Error, Result};
-use crate::lock::observe::{self, Verdict};
 use crate::lock::{LeaseTable, record::LeaseState};
 use crate::output::Reporter;
 use crate::settings::{Target, process_env};
@@ -34,6 +33,39 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
         .lease
         .clone()
         .unwrap_or_else(|| DRILL_LEASE.to_string());
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Internal(format!("cannot find tflock itself: {e}")))?;
+    // Both helpers are this tflock, on the scratch lock, with the drill's
+    // own lease: nothing from the environment may change which lock, or
+    // make the lease settings disagree.
+    let tflock = |args: &[&str]| {
+        let mut cmd = Command::new(&exe);
+        for var in [
+            "TFLOCK_LOCK_KEY",
+            "TFLOCK_TABLE",
+            "TFLOCK_LEASE",
+            "TFLOCK_HEARTBEAT",
+            "TFLOCK_LOCK_TIMEOUT",
+            "TFLOCK_MAX_DURATION",
+            "TFLOCK_TAKEOVER_STALE",
+            "TFLOCK_OUTPUT",
+            "TFLOCK_TOKEN",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.args([
+            "--table",
+            &target.table,
+            "--lock-key",
+            &scratch,
+            "--lease",
+            &lease,
+        ])
+        .args(global.region.iter().flat_map(|r| ["--region", r.as_str()]))
+        .args(args)
+        .stdin(Stdio::null());
+        cmd
+    };
     let mut out = Steps::new(reporter.json());
     out.say(&format!(
         "fire drill on the scratch lock {scratch} (table {}); the real lock {} is not touched",
@@ -41,140 +73,45 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
     ));
 
     // 1. A real tflock takes the scratch lease and holds it with a heartbeat.
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Internal(format!("cannot find tflock itself: {e}")))?;
-    let mut holder = Command::new(exe);
-    holder
-        .args([
-            "--table",
-            &target.table,
-            "--lock-key",
-            &scratch,
-            "--lease",
-            &lease,
-            "-q",
-        ])
-        .args(
-            global
-                .region
-                .as_ref()
-                .map(|r| vec!["--region".to_string(), r.clone()])
-                .unwrap_or_default(),
-        )
-        .args(["run", "--", "sleep", "3600"])
-        .env_remove("TFLOCK_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
     let started = Instant::now();
-    let mut holder = holder
+    let mut holder = tflock(&["-q", "run", "--", "sleep", "3600"])
+        .stdout(Stdio::null())
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start the drill's holder: {e}")))?;
-
     let result = runtime()?.block_on(async {
         let dynamo = crate::aws::connect(&target.aws).await?;
         let table = LeaseTable::new(dynamo, &target.table, &scratch);
-        let record = loop {
-            if let Ok(Some(r)) = table.read().await
-                && r.is_held()
-            {
-                break r;
-            }
-            if let Ok(Some(status)) = holder.try_wait() {
-                return Err(Error::Internal(format!(
-                    "the drill's holder exited early ({status})"
-                )));
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                return Err(Error::Internal(
-                    "the drill's holder did not take the scratch lease within 30s".into(),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        out.step(
-            "a tflock took the scratch lease",
-            &format!(
-                "pid {}, fence {}, lease {}",
-                record.pid,
-                record.fence,
-                duration::format(record.lease)
-            ),
-            started.elapsed(),
-        );
-
-        // 2. It dies without releasing: SIGKILL, as a lost runner.
+        let result = drill(
+            &table,
+            &mut holder,
+            &tflock,
+            &scratch,
+            &target.table,
+            started,
+            &mut out,
+        )
+        .await;
+        // Never leave the drill's holder or its scratch lease behind.
         let _ = holder.kill();
         let _ = holder.wait();
-        let died = Instant::now();
-        out.step(
-            "the holder was killed (SIGKILL): nothing released its lease",
-            "",
-            Duration::ZERO,
-        );
-
-        // 3. What an operator sees.
-        let seen = table.read().await.map_err(|e| e.error)?;
-        let still_held = seen.as_ref().is_some_and(|r| r.state == LeaseState::Held);
-        let shown =
-            super::status::status_text(&scratch, &target.table, seen.as_ref(), None, Utc::now());
-        out.step(
-            "tflock status shows the lease still held",
-            &shown.trim_end().replace('\n', "\n      "),
-            Duration::ZERO,
-        );
-        if !still_held {
-            return Err(Error::Internal(
-                "the scratch lease was released: the drill expected it stuck".into(),
-            ));
-        }
-
-        // 4. The guarded force-unlock.
-        let observing = Instant::now();
-        let verdict = observe::prove_stale(&table, record, |_| {}).await?;
-        let (record, observed) = match verdict {
-            Verdict::Stale { record, observed } => (record, observed),
-            Verdict::Alive(why) => {
-                return Err(Error::ForceUnlockRefused(format!(
-                    "the drill's holder looked alive: {why}"
-                )));
-            }
-            Verdict::Free => {
-                return Err(Error::Internal(
-                    "the scratch lease disappeared during the drill".into(),
-                ));
-            }
-        };
-        let who = format!(
-            "{}@{} (drill)",
-            crate::holder::user_name(&process_env),
-            crate::holder::host_name()
-        );
-        if !table
-            .force_release(&record, &who, true)
-            .await
-            .map_err(|e| e.error)?
+        if result.is_err()
+            && let Ok(Some(r)) = table.read().await
+            && r.is_held()
         {
-            return Err(Error::ForceUnlockRefused(
-                "a heartbeat landed: the drill's holder was alive".into(),
-            ));
+            let _ = table
+                .force_release(&r, "tflock drill (clean-up)", false)
+                .await;
         }
-        out.step(
-            "force-unlock --verify proved the holder dead and removed the lease",
-            &format!(
-                "no heartbeat for {} (lease {} + margin)",
-                duration::format(observed),
-                duration::format(record.lease)
-            ),
-            observing.elapsed(),
-        );
-
-        // 5. Clean up the scratch item.
         let _ = table.delete_released().await;
-        Ok::<_, Error>(died.elapsed())
+        crate::history::History::new(
+            table.dynamo().clone(),
+            &target.table,
+            crate::history::DEFAULT_RETENTION,
+        )
+        .forget(&scratch, Utc::now())
+        .await;
+        result
     });
-    // Never leave the drill's holder behind, whatever happened.
-    let _ = holder.kill();
-    let _ = holder.wait();
     let recovery = result?;
     out.step(
         "recovered",
@@ -186,6 +123,98 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
     );
     out.finish();
     Ok(0)
+}
+
+async fn drill(
+    table: &LeaseTable,
+    holder: &mut std::process::Child,
+    tflock: &dyn Fn(&[&str]) -> Command,
+    scratch: &str,
+    table_name: &str,
+    started: Instant,
+    out: &mut Steps,
+) -> Result<Duration> {
+    let record = loop {
+        if let Ok(Some(r)) = table.read().await
+            && r.is_held()
+        {
+            break r;
+        }
+        if let Ok(Some(status)) = holder.try_wait() {
+            return Err(Error::Internal(format!(
+                "the drill's holder exited early ({status})"
+            )));
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(Error::Internal(
+                "the drill's holder did not take the scratch lease within 30s".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    out.step(
+        "a tflock took the scratch lease",
+        &format!(
+            "pid {}, fence {}, lease {}",
+            record.pid,
+            record.fence,
+            duration::format(record.lease)
+        ),
+        started.elapsed(),
+    );
+
+    // 2. It dies without releasing: SIGKILL, as a lost runner.
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let died = Instant::now();
+    out.step(
+        "the holder was killed (SIGKILL): nothing released its lease",
+        "",
+        Duration::ZERO,
+    );
+
+    // 3. What an operator sees.
+    let seen = table.read().await.map_err(|e| e.error)?;
+    if !seen.as_ref().is_some_and(|r| r.state == LeaseState::Held) {
+        return Err(Error::Internal(
+            "the scratch lease was released: the drill expected it stuck".into(),
+        ));
+    }
+    let shown = super::status::status_text(scratch, table_name, seen.as_ref(), None, Utc::now());
+    out.step(
+        "tflock status shows the lease still held",
+        &shown.trim_end().replace('\n', "\n      "),
+        Duration::ZERO,
+    );
+
+    // 4. The guarded force-unlock, the real command.
+    let observing = Instant::now();
+    let result = tflock(&["force-unlock", "--verify", "--reason", "tflock drill"])
+        .output()
+        .map_err(|e| Error::Internal(format!("cannot run force-unlock: {e}")))?;
+    let said = String::from_utf8_lossy(&result.stdout).trim().to_string();
+    if !result.status.success() {
+        return Err(Error::ForceUnlockRefused(format!(
+            "the drill's force-unlock failed: {}",
+            String::from_utf8_lossy(&result.stderr).trim()
+        )));
+    }
+    out.step(
+        "tflock force-unlock --verify proved the holder dead and removed the lease",
+        &said,
+        observing.elapsed(),
+    );
+    if table
+        .read()
+        .await
+        .map_err(|e| e.error)?
+        .is_some_and(|r| r.is_held())
+    {
+        return Err(Error::Internal(
+            "the scratch lease is still held after force-unlock".into(),
+        ));
+    }
+    Ok(died.elapsed())
 }
 
 /// The drill's report: numbered steps on stdout, or one JSON object.

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder;
 use crate::lock::observe::{self, Verdict};
-use crate::lock::{LeaseRecord, LeaseTable, TerraformLock};
+use crate::lock::{ForceRelease, LeaseRecord, LeaseTable, TerraformLock};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 
@@ -85,12 +85,34 @@ impl Context<'_> {
         }
     }
 
+    /// Refuses (76). The reason is the error line on stderr; with `--output
+    /// json` the result object on stdout says it too.
     fn refuse(&self, why: String) -> Result<u8> {
-        self.say("refused", &format!("refused: {why}"), &[]);
+        if self.reporter.json() {
+            self.say("refused", &why, &[]);
+        }
         Err(Error::ForceUnlockRefused(why))
     }
 
-    async fn audit(&self, mut event: Event) {
+    /// Writes the audit record before anything is removed; without it,
+    /// nothing is (exit 69).
+    async fn audit(&self, mut event: Event) -> Result<()> {
+        event.reason = self.args.reason.clone();
+        self.history.record(&event).await.map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot write the audit record, so nothing was removed: {e}"
+            ))
+        })
+    }
+
+    /// A follow-up record when the removal did not go as recorded.
+    async fn amend(&self, event: &Event, outcome: String) {
+        let mut event = event.clone();
+        event.at = chrono::Utc::now();
+        event.outcome = Some(format!(
+            "{}: {outcome}",
+            event.outcome.as_deref().unwrap_or("")
+        ));
         event.reason = self.args.reason.clone();
         super::run::record(self.history, &event, self.reporter).await;
     }
@@ -140,46 +162,84 @@ impl Context<'_> {
             }
             Verdict::Stale { record, observed } => (record, observed),
         };
-        if !self
-            .table
-            .force_release(&record, &self.who, true)
-            .await
-            .map_err(|e| e.error)?
-        {
-            return self
-                .refuse("a heartbeat landed at the last moment: the holder is alive".into());
-        }
+        // What will go: the lease, and terraform's own lock when it is the
+        // dead holder's (unless kept).
+        let mut notes = Vec::new();
+        let native_plan = match &native {
+            Some(n) if self.args.keep_terraform_lock => {
+                notes.push(format!(
+                    "terraform's own lock {} kept (--keep-terraform-lock)",
+                    n.id
+                ));
+                None
+            }
+            Some(n) if n.attributable_to(&record) => Some(n),
+            Some(n) => {
+                notes.push(format!(
+                    "terraform's own lock {} ({} by {} since {}) is not the dead holder's; left in place",
+                    n.id, n.operation, n.who, n.created
+                ));
+                None
+            }
+            None => None,
+        };
         let mut removed = vec![format!(
             "lease of {} (fence {})",
             record.describe_holder(),
             record.fence
         )];
-        let mut notes = Vec::new();
-        match native {
-            Some(n) if self.args.keep_terraform_lock => {
-                notes.push(format!("terraform's own lock {} kept (--keep-terraform-lock)", n.id));
-            }
-            Some(n) if n.attributable_to(&record) => {
-                let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
-                match self.table.delete_terraform_lock(tf_table, &n).await {
-                    Ok(true) => removed.push(format!("terraform lock {} ({} by {})", n.id, n.operation, n.who)),
-                    Ok(false) => notes.push(format!("terraform's own lock {} changed meanwhile; left in place", n.id)),
-                    Err(e) => notes.push(format!("terraform's own lock {} could not be removed: {}", n.id, e.error)),
-                }
-            }
-            Some(n) => notes.push(format!(
-                "terraform's own lock {} ({} by {} since {}) is not the dead holder's; left in place",
-                n.id, n.operation, n.who, n.created
-            )),
-            None => {}
+        if let Some(n) = native_plan {
+            removed.push(format!(
+                "terraform lock {} ({} by {})",
+                n.id, n.operation, n.who
+            ));
         }
+        // The audit record first: no removal is ever unrecorded.
         let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
         event.outcome = Some("verified".into());
         event.previous_holder = Some(record.describe_holder());
         event.previous_fence = Some(record.fence);
         event.observed_ms = history::millis(observed);
         event.removed = removed.clone();
-        self.audit(event).await;
+        self.audit(event.clone()).await?;
+
+        match self
+            .table
+            .force_release(&record, &self.who, true)
+            .await
+            .map_err(|e| e.error)?
+        {
+            ForceRelease::Released => {}
+            ForceRelease::Refused(found) => {
+                let (free, why) = ForceRelease::why_refused(found.as_deref(), &record);
+                self.amend(&event, format!("nothing removed: {why}")).await;
+                if free {
+                    self.say("free", &format!("{lock_key}: {why}; nothing to do"), &[]);
+                    return Ok(0);
+                }
+                return self.refuse(why);
+            }
+        }
+        if let Some(n) = native_plan {
+            let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
+            let left = match self.table.delete_terraform_lock(tf_table, n).await {
+                Ok(true) => None,
+                Ok(false) => Some(format!(
+                    "terraform's own lock {} changed meanwhile; left in place",
+                    n.id
+                )),
+                Err(e) => Some(format!(
+                    "terraform's own lock {} could not be removed: {}",
+                    n.id, e.error
+                )),
+            };
+            if let Some(left) = left {
+                removed.pop();
+                self.amend(&event, format!("only the lease removed: {left}"))
+                    .await;
+                notes.push(left);
+            }
+        }
         let mut text = format!(
             "unlocked {lock_key}: its holder was silent for {} (lease {}); removed {}",
             duration::format(observed),
@@ -228,41 +288,48 @@ impl Context<'_> {
             }
         };
         self.confirm(&what)?;
-        let removed = match (&lease, &native) {
-            (Some(r), _) if r.owner_token == id => {
-                if !self
-                    .table
-                    .force_release(r, &self.who, false)
-                    .await
-                    .map_err(|e| e.error)?
-                {
-                    return self.refuse("the lease changed hands meanwhile".into());
+        let lease_targeted = lease.as_ref().filter(|r| r.owner_token == id);
+        let removed = match (lease_targeted, &native) {
+            (Some(r), _) => format!("lease of {} (fence {})", r.describe_holder(), r.fence),
+            (None, Some(n)) => format!("terraform lock {} ({} by {})", n.id, n.operation, n.who),
+            (None, None) => unreachable!("matched above"),
+        };
+        // The audit record first: no removal is ever unrecorded.
+        let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
+        event.outcome = Some("unguarded".into());
+        event.previous_holder = lease_targeted
+            .map(|r| r.describe_holder())
+            .or_else(|| native.as_ref().map(|n| n.who.clone()));
+        event.previous_fence = lease_targeted.map(|r| r.fence);
+        event.removed = vec![removed.clone()];
+        self.audit(event.clone()).await?;
+        let refused = match (lease_targeted, &native) {
+            (Some(r), _) => match self
+                .table
+                .force_release(r, &self.who, false)
+                .await
+                .map_err(|e| e.error)?
+            {
+                ForceRelease::Released => None,
+                ForceRelease::Refused(found) => {
+                    Some(ForceRelease::why_refused(found.as_deref(), r).1)
                 }
-                format!("lease of {} (fence {})", r.describe_holder(), r.fence)
-            }
-            (_, Some(n)) => {
+            },
+            (None, Some(n)) => {
                 let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
-                if !self
+                let deleted = self
                     .table
                     .delete_terraform_lock(tf_table, n)
                     .await
-                    .map_err(|e| e.error)?
-                {
-                    return self.refuse("terraform's lock changed meanwhile".into());
-                }
-                format!("terraform lock {} ({} by {})", n.id, n.operation, n.who)
+                    .map_err(|e| e.error)?;
+                (!deleted).then(|| "terraform's lock changed meanwhile".to_string())
             }
-            _ => unreachable!("matched above"),
+            (None, None) => unreachable!("matched above"),
         };
-        let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
-        event.outcome = Some("unguarded".into());
-        event.previous_holder = lease
-            .as_ref()
-            .map(|r| r.describe_holder())
-            .or_else(|| native.as_ref().map(|n| n.who.clone()));
-        event.previous_fence = lease.as_ref().map(|r| r.fence);
-        event.removed = vec![removed.clone()];
-        self.audit(event).await;
+        if let Some(why) = refused {
+            self.amend(&event, format!("nothing removed: {why}")).await;
+            return self.refuse(why);
+        }
         self.say(
             "unlocked",
             &format!("unlocked {lock_key}: removed {removed} (unverified)"),

@@ -104,6 +104,14 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     let dynamo = aws::connect(&target.aws).await?;
     let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
     let history = History::new(dynamo, &target.table, timing.history_retention);
+    if timing.takeover_stale && timing.lock_timeout < timing.lease + crate::lock::observe::MARGIN {
+        reporter.warn(&format!(
+            "--takeover-stale can only take over a holder silent for its whole lease (+1s): \
+             with --lock-timeout {} it never will; make it longer than the lease ({})",
+            crate::duration::format(timing.lock_timeout),
+            crate::duration::format(timing.lease)
+        ));
+    }
     let wait = wait::Wait {
         lease: timing.lease,
         timeout: timing.lock_timeout,
@@ -132,6 +140,8 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             signal: sig as i32,
             name: sig.as_str(),
             left_behind: None,
+            waited: acquired.waited,
+            contended: false,
         });
     }
     let native = target
@@ -216,8 +226,15 @@ fn wait_event(err: &Error, lock_key: &str, holder: &Holder) -> Option<Event> {
             event.waited_ms = history::millis(*waited);
             event.previous_holder = Some(holder.clone());
         }
-        Error::Interrupted { name, .. } => {
+        // An interrupt before the lock was ever found held is no wait.
+        Error::Interrupted {
+            name,
+            waited,
+            contended: true,
+            ..
+        } => {
             event.outcome = Some(format!("interrupted ({name})"));
+            event.waited_ms = history::millis(*waited);
         }
         _ => return None,
     }

@@ -52,11 +52,13 @@ pub struct LockStats {
     pub lock_key: String,
     /// Guarded runs that got the lock.
     pub runs: usize,
-    /// Runs that found the lock held and waited, plus waits given up.
+    /// Runs that found the lock held: those that waited for it, and waits
+    /// given up (immediate refusals included).
     pub waited: usize,
     /// Waits that ended without the lock (timeout or interrupt).
     pub gave_up: usize,
-    /// Waits, of runs and of waits given up.
+    /// Time spent waiting, of runs and of waits given up (immediate
+    /// refusals add no sample).
     pub wait: Spread,
     /// How long runs held the lock.
     pub hold: Spread,
@@ -77,11 +79,19 @@ pub fn summarise(events: &[Event]) -> Vec<LockStats> {
         .map(|(lock_key, events)| {
             let count = |kind: Kind| events.iter().filter(|e| e.kind == kind).count();
             let runs: Vec<&&Event> = events.iter().filter(|e| e.kind == Kind::Run).collect();
-            let waits: Vec<Duration> = events
+            // Every run that found the lock held: those that waited for it,
+            // and waits given up (including immediate refusals).
+            let waited = events
                 .iter()
                 .filter(|e| {
                     e.kind == Kind::Wait || (e.kind == Kind::Run && e.waited() > Duration::ZERO)
                 })
+                .count();
+            // The wait distribution is over time actually spent waiting:
+            // an immediate refusal (--lock-timeout 0) adds no sample.
+            let waits: Vec<Duration> = events
+                .iter()
+                .filter(|e| matches!(e.kind, Kind::Wait | Kind::Run) && e.waited() > Duration::ZERO)
                 .map(|e| e.waited())
                 .collect();
             let outcome = |o: &str| {
@@ -92,7 +102,7 @@ pub fn summarise(events: &[Event]) -> Vec<LockStats> {
             LockStats {
                 lock_key: lock_key.to_string(),
                 runs: runs.len(),
-                waited: waits.len(),
+                waited,
                 gave_up: count(Kind::Wait),
                 wait: Spread::of(waits),
                 hold: Spread::of(runs.iter().map(|e| e.held()).collect()),
@@ -221,6 +231,10 @@ mod tests {
         let mut gave_up = Event::new(Kind::Wait, "a", "c@h");
         gave_up.waited_ms = Some(60_000);
         events.push(gave_up);
+        // An immediate refusal: counted, but no wait sample.
+        let mut refused = Event::new(Kind::Wait, "a", "d@h");
+        refused.waited_ms = Some(0);
+        events.push(refused);
         events.push(Event::new(Kind::ForceUnlock, "a", "ops@h"));
         events.push(Event::new(Kind::Takeover, "a", "ci@h"));
         let stats = summarise(&events);
@@ -228,8 +242,9 @@ mod tests {
         let a = &stats[0];
         assert_eq!(
             (a.lock_key.as_str(), a.runs, a.waited, a.gave_up),
-            ("a", 4, 3, 1)
+            ("a", 4, 4, 2)
         );
+        assert_eq!(a.wait.count, 3, "the immediate refusal adds no wait sample");
         assert_eq!(
             (a.lease_losses, a.timed_out, a.takeovers, a.force_unlocks),
             (1, 1, 1, 1)

@@ -355,7 +355,7 @@ fn rows(
         .iter()
         .filter(|i| {
             let k = key(i);
-            !k.starts_with("tflock") && !k.ends_with("-md5") && i.contains_key("Info")
+            !is_tflock_item(&k) && !k.ends_with("-md5") && i.contains_key("Info")
         })
         .map(|i| (key(i), TerraformLock::from_item(i)))
         .collect();
@@ -394,4 +394,13 @@ fn row_key(row: &Row) -> &str {
         Row::Lease { lock_key, .. } | Row::Garbled { lock_key, .. } => lock_key,
         Row::Terraform(n) => &n.path_key,
     }
+}
+
+/// tflock's own items (leases, history, doctor's scratch item). Their
+/// prefixes end in ':', which no S3 bucket name (the start of terraform's
+/// keys) can contain.
+fn is_tflock_item(key: &str) -> bool {
+    ["tflock:", "tflock-history:", "tflock-doctor:"]
+        .iter()
+        .any(|p| key.starts_with(p))
 }

@@ -8,4 +8,4 @@ pub mod update;
 pub mod wait;
 
 pub use record::{LeaseRecord, TerraformLock};
-pub use table::{Acquire, CallError, Lease, LeaseTable, Release, Renew};
+pub use table::{Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew};

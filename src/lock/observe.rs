@@ -5,10 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
-
 use super::{LeaseRecord, LeaseTable};
 use crate::error::Error;
 
@@ -22,20 +18,27 @@ pub fn required_silence(record: &LeaseRecord) -> Duration {
     record.lease + MARGIN
 }
 
-/// On the holder's own host, a running process with its pid is proof of life
-/// (EPERM: it exists, owned by someone else). A pid that does not fit is no
-/// proof either way.
+/// On the holder's own machine, proof of life: its tflock still running
+/// (the same pid, in the same boot and pid namespace, started at the same
+/// time: a reused pid or another container with the same hostname is not
+/// proof), or a process still running under its lease (its command, whose
+/// environment carries the lease's token). `None` proves nothing either way.
 pub fn alive_here(record: &LeaseRecord) -> Option<String> {
     if record.host != crate::holder::host_name() {
         return None;
     }
-    let pid = i32::try_from(record.pid).ok().filter(|p| *p > 0)?;
-    match kill(Pid::from_raw(pid), None) {
-        Ok(()) | Err(Errno::EPERM) => Some(format!(
-            "its process (pid {pid}) is still running on this host ({})",
+    if let Some(pid) = crate::process::child_running(&record.owner_token) {
+        return Some(format!(
+            "its command (pid {pid}) is still running on this host ({})",
             record.host
+        ));
+    }
+    match crate::process::still_running(record.pid, record.process.as_deref()) {
+        Some(true) => Some(format!(
+            "its tflock (pid {}) is still running on this host ({})",
+            record.pid, record.host
         )),
-        Err(_) => None,
+        _ => None,
     }
 }
 

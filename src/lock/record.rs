@@ -24,6 +24,8 @@ pub mod attr {
     pub const LEASE_MS: &str = "lease_ms";
     pub const HOLDER: &str = "holder";
     pub const HOST: &str = "host";
+    /// The holder's process identity on its machine (see `process.rs`).
+    pub const PROCESS: &str = "process";
     pub const PID: &str = "pid";
     pub const OPERATION: &str = "operation";
     pub const COMMAND: &str = "command";
@@ -81,6 +83,8 @@ pub struct LeaseRecord {
     pub holder: String,
     pub host: String,
     pub pid: u32,
+    /// Boot, pid namespace and start time of the holder's process.
+    pub process: Option<String>,
     pub operation: String,
     pub command: String,
     pub ci_url: Option<String>,
@@ -181,6 +185,7 @@ impl LeaseRecord {
             holder: req_s(item, attr::HOLDER)?.to_string(),
             host: req_s(item, attr::HOST)?.to_string(),
             pid: u32::try_from(pid).map_err(|_| Garbled(format!("pid {pid} out of range")))?,
+            process: opt_s(item, attr::PROCESS)?,
             operation: req_s(item, attr::OPERATION)?.to_string(),
             command: opt_s(item, attr::COMMAND)?.unwrap_or_default(),
             ci_url: opt_s(item, attr::CI_URL)?,
@@ -356,10 +361,18 @@ impl TerraformLock {
         if let Some(id) = &lease.terraform_lock_id {
             return !self.id.is_empty() && &self.id == id;
         }
+        // Not recorded (the holder died before its first renewal): taken by
+        // the same user@host while the holder's lease ran. Both times are
+        // that machine's clock. A terraform started after the lease had
+        // expired (a plain run while the lock was stuck) is not the holder's.
+        let until = lease.expires_at.unwrap_or(
+            lease.acquired_at + chrono::Duration::from_std(lease.lease).unwrap_or_default(),
+        );
         self.who == lease.holder
-            && self
-                .created_at()
-                .is_some_and(|c| c >= lease.acquired_at - chrono::Duration::seconds(1))
+            && self.created_at().is_some_and(|c| {
+                c >= lease.acquired_at - chrono::Duration::seconds(1)
+                    && c <= until + chrono::Duration::seconds(1)
+            })
     }
 }
 
@@ -460,6 +473,34 @@ mod tests {
             let err = LeaseRecord::from_item(&item).unwrap_err().to_string();
             assert!(err.contains(expect), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn terraform_locks_are_attributed_only_to_their_holder() {
+        let lease = LeaseRecord::from_item(&sample()).unwrap();
+        let lock = |who: &str, created: &str, id: &str| TerraformLock {
+            id: id.into(),
+            operation: "OperationTypeApply".into(),
+            info: String::new(),
+            who: who.into(),
+            version: "1.11.4".into(),
+            created: created.into(),
+            path: "b/k".into(),
+            path_key: "b/k".into(),
+            raw_info: None,
+        };
+        // Taken by the holder during its lease (acquired 10:00:00, expires 10:00:30).
+        assert!(lock("alice@laptop", "2026-11-26T10:00:01Z", "x").attributable_to(&lease));
+        // Someone else, or before the lease, or after it had expired (a
+        // plain terraform run while the lock was stuck).
+        assert!(!lock("bob@laptop", "2026-11-26T10:00:01Z", "x").attributable_to(&lease));
+        assert!(!lock("alice@laptop", "2026-11-26T09:59:00Z", "x").attributable_to(&lease));
+        assert!(!lock("alice@laptop", "2026-11-26T10:05:00Z", "x").attributable_to(&lease));
+        // A recorded ID decides alone.
+        let mut recorded = lease.clone();
+        recorded.terraform_lock_id = Some("abc".into());
+        assert!(lock("anyone@else", "2000-01-01T00:00:00Z", "abc").attributable_to(&recorded));
+        assert!(!lock("alice@laptop", "2026-11-26T10:00:01Z", "x").attributable_to(&recorded));
     }
 
     #[test]

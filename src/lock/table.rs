@@ -96,6 +96,41 @@ pub enum Renew {
     Lost(Option<Box<LeaseRecord>>),
 }
 
+/// The answer to a force release.
+#[derive(Debug)]
+pub enum ForceRelease {
+    Released,
+    /// The lease was not as observed: the item as it is now, if any.
+    Refused(Option<Box<LeaseRecord>>),
+}
+
+impl ForceRelease {
+    /// Why a refusal happened, from the item found.
+    pub fn why_refused(found: Option<&LeaseRecord>, observed: &LeaseRecord) -> (bool, String) {
+        match found {
+            None => (
+                true,
+                "the lease was removed meanwhile: the lock is free".into(),
+            ),
+            Some(r) if !r.is_held() => (
+                true,
+                "its holder released it meanwhile: the lock is free".into(),
+            ),
+            Some(r) if r.owner_token != observed.owner_token => (
+                false,
+                format!(
+                    "the lock changed hands meanwhile: now held by {}",
+                    r.describe_holder()
+                ),
+            ),
+            Some(_) => (
+                false,
+                "a heartbeat landed at the last moment: the holder is alive".into(),
+            ),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Release {
     Released,
@@ -259,6 +294,7 @@ impl LeaseTable {
             (attr::HOLDER, e.value("holder", s(holder.who()))),
             (attr::HOST, e.value("host", s(&holder.host))),
             (attr::PID, e.value("pid", n(holder.pid))),
+            (attr::PROCESS, e.value("process", s(&holder.process))),
             (attr::OPERATION, e.value("operation", s(&holder.operation))),
             (attr::COMMAND, e.value("command", s(&holder.command))),
             (attr::ACQUIRED_AT, e.value("now", s(rfc3339(now)))),
@@ -690,7 +726,7 @@ impl LeaseTable {
         observed: &LeaseRecord,
         by: &str,
         exact_rvn: bool,
-    ) -> Result<bool, CallError> {
+    ) -> Result<ForceRelease, CallError> {
         let mut req = self
             .dynamo
             .client
@@ -726,12 +762,19 @@ impl LeaseTable {
         } else {
             req.condition_expression("#owner = :owner AND #state = :held")
         };
+        let req = req
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match req.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
-            Err(err) => Err(self
-                .call_error(&format!("force-unlock {}", self.lock_key), err)
-                .await),
+            Ok(_) => Ok(ForceRelease::Released),
+            Err(err) => match is_conditional_failure(&err) {
+                Some(item) => Ok(ForceRelease::Refused(
+                    item.and_then(|i| LeaseRecord::from_item(i).ok())
+                        .map(Box::new),
+                )),
+                None => Err(self
+                    .call_error(&format!("force-unlock {}", self.lock_key), err)
+                    .await),
+            },
         }
     }
 
@@ -787,7 +830,7 @@ impl LeaseTable {
         }
     }
 
-    /// Every item in the table (paginated scan).
+    /// Every item in the table but the history (paginated scan).
     pub async fn scan(&self) -> Result<Vec<HashMap<String, AttributeValue>>, CallError> {
         let mut items = Vec::new();
         let mut start = None;
@@ -798,6 +841,9 @@ impl LeaseTable {
                 .scan()
                 .table_name(&self.table)
                 .consistent_read(true)
+                .filter_expression("NOT begins_with(#key, :history)")
+                .expression_attribute_names("#key", attr::KEY)
+                .expression_attribute_values(":history", s(crate::history::PREFIX))
                 .set_exclusive_start_key(start)
                 .send()
                 .await;

@@ -502,6 +502,8 @@ impl Waiting<'_> {
             signal: sig as i32,
             name: sig.as_str(),
             left_behind,
+            waited: self.start.elapsed(),
+            contended: self.contended,
         }
     }
 }

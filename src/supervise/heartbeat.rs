@@ -15,8 +15,11 @@ use crate::output::{Event, Reporter};
 
 /// The longest the heartbeat sleeps without looking at the boot clock.
 const WAKE: Duration = Duration::from_secs(1);
-/// Bound on looking for terraform's own lock item after a renewal.
+/// Bound on one look for terraform's own lock item.
 const NATIVE_LOOK: Duration = Duration::from_secs(2);
+/// How many looks before giving up (`tflock run` commands that never take
+/// terraform's lock must not read it every second for hours).
+const NATIVE_LOOKS: u32 = 30;
 
 /// Why the lease is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,17 +48,30 @@ pub struct Heartbeat {
 impl Heartbeat {
     /// Runs until `stop` fires (returns the lease as it stands, for release)
     /// or the lease is lost (reported once on `lost`, then returns).
+    ///
+    /// Fencing does not end the heartbeat: while the interrupted command
+    /// stops (terraform's graceful stop can take minutes), renewals go on, and
+    /// one that succeeds keeps the lease ours (its condition on our RVN proves
+    /// nobody took it), so nobody can prove it stale and take over while our
+    /// command still runs. Only a refused renewal ends it.
     pub async fn run(
         mut self,
         mut stop: watch::Receiver<bool>,
         lost: oneshot::Sender<Lost>,
     ) -> Lease {
+        let mut lost = Some(lost);
+        let mut fence = |why: String| {
+            if let Some(tx) = lost.take() {
+                let _ = tx.send(Lost(why));
+            }
+        };
         let mut deadline =
             Deadline::new(self.lease.duration, self.heartbeat, self.acquired_started);
         // When the next renewal is due, on the boot clock.
         let mut due = self.acquired_started + self.heartbeat;
         let mut native_id: Option<String> = None;
         let mut native_recorded = false;
+        let mut native_looks = 0u32;
         // Without SIGCONT handling a resumed holder would wait out its timer.
         let mut resumed = signals::continued().ok();
         loop {
@@ -66,7 +82,20 @@ impl Heartbeat {
                 // with the boot clock, so a resumed laptop renews at once.
                 let nap = (due - now).min(WAKE);
                 tokio::select! {
-                    _ = sleep(nap) => continue,
+                    _ = sleep(nap) => {
+                        // Until terraform's own lock has been seen, look for it
+                        // every second (a read), so that its ID is known by the
+                        // first renewal, which records it in the lease.
+                        if native_id.is_none() && native_looks < NATIVE_LOOKS {
+                            native_looks += 1;
+                            let look = timeout(NATIVE_LOOK, self.observe_native());
+                            tokio::select! {
+                                found = look => native_id = found.ok().flatten(),
+                                _ = stop.changed() => return self.lease,
+                            }
+                        }
+                        continue;
+                    }
                     Some(()) = async { match resumed.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
                         self.reporter.detail("resumed: renewing the lease at once");
                     }
@@ -89,7 +118,8 @@ impl Heartbeat {
                     deadline.renewed(started);
                     native_recorded |= record.is_some();
                     due = started + self.heartbeat;
-                    if native_id.is_none() {
+                    if native_id.is_none() && native_looks < NATIVE_LOOKS {
+                        native_looks += 1;
                         // Bounded, and abandoned if the run ends: this look is
                         // a nicety and must never delay a renewal or release.
                         let look = timeout(NATIVE_LOOK, self.observe_native());
@@ -108,14 +138,11 @@ impl Heartbeat {
                         Some(_) => "it was released by someone else (force-unlock?)".to_string(),
                         None => "the lease item was deleted (force-unlock?)".to_string(),
                     };
-                    let _ = lost.send(Lost(reason));
+                    fence(reason);
                     return self.lease;
                 }
                 Ok(Err(e)) if !e.transient => {
-                    let _ = lost.send(Lost(format!(
-                        "the lease can no longer be renewed: {}",
-                        e.error
-                    )));
+                    fence(format!("the lease can no longer be renewed: {}", e.error));
                     return self.lease;
                 }
                 failed => {
@@ -125,17 +152,23 @@ impl Heartbeat {
                     };
                     let now = boot_clock();
                     if deadline.must_fence(now) {
-                        let _ = lost.send(Lost(format!(
+                        fence(format!(
                             "renewals failed until the lease could no longer be confirmed ({why})"
-                        )));
-                        return self.lease;
+                        ));
+                    } else {
+                        self.reporter.event(Event::HeartbeatFailed {
+                            lock_key: self.table.lock_key(),
+                            error: &why,
+                            fence_in: deadline.time_to_fence(now),
+                        });
                     }
-                    self.reporter.event(Event::HeartbeatFailed {
-                        lock_key: self.table.lock_key(),
-                        error: &why,
-                        fence_in: deadline.time_to_fence(now),
-                    });
-                    due = now + deadline.retry_interval().min(deadline.time_to_fence(now));
+                    let wait = deadline.time_to_fence(now);
+                    due = now
+                        + deadline.retry_interval().min(if wait.is_zero() {
+                            deadline.retry_interval()
+                        } else {
+                            wait
+                        });
                 }
             }
         }

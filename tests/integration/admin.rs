@@ -512,7 +512,7 @@ fn doctor_fails_without_credentials_and_names_them() {
     cmd.env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .args(["--table", &f.table, "--lock-key", "k", "doctor"]);
-    let out = fails(&mut cmd, 78, "credentials");
+    let out = fails(&mut cmd, 69, "credentials");
     let text = stdout(&out);
     let lines = check_lines(&text);
     assert_every_check_listed(&lines, &text);

@@ -59,8 +59,8 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
         );
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     assert!(
-        start.elapsed() >= Duration::from_secs(3),
-        "observed a full lease first"
+        start.elapsed() >= Duration::from_secs(4),
+        "observed a full lease (3s) and the margin (1s) first"
     );
     let said = stdout(&out);
     assert!(
@@ -80,7 +80,7 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
         .expect("audit record");
     assert_eq!(audit["outcome"], "verified");
     assert_eq!(audit["reason"], "runner lost");
-    assert!(audit["observed_ms"].as_u64().unwrap() >= 3000);
+    assert!(audit["observed_ms"].as_u64().unwrap() >= 4000);
     assert_eq!(audit["removed"].as_array().unwrap().len(), 2, "{audit}");
 
     let out = output(
@@ -297,4 +297,131 @@ fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     assert_eq!(f.lease_state("ci").as_deref(), Some("held"));
     signal(&live, Signal::SIGTERM);
     finish(live, Duration::from_secs(20));
+}
+
+#[test]
+fn a_holder_back_from_an_outage_keeps_its_lease_while_its_command_stops() {
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let holder_log = f.path("holder.log");
+    // The holder reaches DynamoDB through the proxy; its command ignores
+    // SIGINT and goes on for a while, like a terraform finishing its work.
+    let mut cmd = f.tflock_elsewhere("outage", "holder-host", None);
+    cmd.env("AWS_ENDPOINT_URL", proxy.endpoint());
+    let holder = spawn(
+        cmd.args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&holder_log, &["--sleep", "9", "--ignore", "SIGINT"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&holder_log)
+    });
+    let waiter_log = f.path("waiter.log");
+    let waiter = spawn(
+        f.tflock("outage")
+            .args(["--takeover-stale", "--lock-timeout", "60s", "run"])
+            .args(f.sigchild(&waiter_log, &[])),
+    );
+    // Past the holder's fencing point (2s), not long enough for anyone to
+    // prove the lease stale (4s) had the holder kept renewing afterwards.
+    proxy.set(crate::support::proxy::Mode::Refuse);
+    std::thread::sleep(Duration::from_millis(2500));
+    proxy.set(crate::support::proxy::Mode::Forward);
+
+    let out = finish(holder, Duration::from_secs(40));
+    assert_eq!(
+        code(&out),
+        77,
+        "interrupted for the outage: {}",
+        stderr(&out)
+    );
+    assert_eq!(signals_received(&holder_log), ["SIGINT"]);
+    let out = finish(waiter, Duration::from_secs(60));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("taking it over"), "{}", stderr(&out));
+    let holder_exit = child_log(&holder_log)
+        .into_iter()
+        .find(|(e, _, _)| e == "exit")
+        .unwrap()
+        .2;
+    let waiter_start = child_log(&waiter_log)
+        .into_iter()
+        .find(|(e, _, _)| e == "ready")
+        .unwrap()
+        .2;
+    assert!(waiter_start > holder_exit, "never two commands at once");
+}
+
+#[test]
+fn only_the_dead_holders_terraform_lock_is_removed() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    let dead_lease = |host: &str| {
+        let log = f.path(&format!("{host}.log"));
+        let mut cmd = f.tflock_elsewhere(&key, host, None);
+        let mut run = spawn(
+            cmd.current_dir(&dir)
+                .args(["--lease", "2s", "run"])
+                .args(f.sigchild(&log, &["--sleep", "60"])),
+        );
+        wait_until("the holder's child", Duration::from_secs(20), || {
+            child_ready(&log)
+        });
+        kill_everything(&mut run);
+        f.lease_item(&key).unwrap()
+    };
+    let plant = |who: &str, id: &str| {
+        let info = format!(
+            r#"{{"ID":"{id}","Operation":"OperationTypeApply","Info":"","Who":"{who}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        f.dynamo.put(
+            &f.table,
+            std::collections::HashMap::from([
+                (
+                    "LockID".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
+                ),
+                (
+                    "Info".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::S(info),
+                ),
+            ]),
+        );
+    };
+
+    // Someone else's terraform lock: left in place.
+    dead_lease("gone-1");
+    plant("bob@elsewhere", "not-the-holders");
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is not the dead holder's; left in place"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(f.dynamo.get(&f.table, &key).is_some());
+
+    // The holder's own (same user@host, taken during its lease), kept on request.
+    let lease = dead_lease("gone-2");
+    let holder = dynamo::s(&lease, "holder");
+    plant(&holder, "the-holders");
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["force-unlock", "--verify", "--keep-terraform-lock"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("kept (--keep-terraform-lock)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(f.dynamo.get(&f.table, &key).is_some());
+
+    // And removed otherwise.
+    let lease = dead_lease("gone-3");
+    plant(&dynamo::s(&lease, "holder"), "the-holders-too");
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));
 }
