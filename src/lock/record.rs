@@ -21,26 +21,19 @@ pub mod attr {
     pub const OWNER: &str = "owner_token";
     pub const RVN: &str = "rvn";
     pub const FENCE: &str = "fence";
-    pub const LEASE_MS: &str = "lease_ms";
+    /// Who holds (or last held) the lease, in one map (see [`holder`]):
+    /// one attribute to write, where a dozen would each cost an expression
+    /// clause on every acquisition.
     pub const HOLDER: &str = "holder";
-    pub const HOST: &str = "host";
-    /// The holder's process identity on its machine (see `process.rs`).
-    pub const PROCESS: &str = "process";
-    pub const PID: &str = "pid";
-    pub const OPERATION: &str = "operation";
-    pub const COMMAND: &str = "command";
-    pub const CI_URL: &str = "ci_url";
-    pub const ACQUIRED_AT: &str = "acquired_at";
-    pub const RENEWED_AT: &str = "renewed_at";
+    /// The wall-clock expiry (the holder's clock): for humans, never trusted.
     pub const EXPIRES_AT: &str = "expires_at";
-    pub const RELEASED_AT: &str = "released_at";
+    /// `{at, by}` once released (`by` when someone else forced it).
+    pub const RELEASED: &str = "released";
     /// Epoch seconds for the table's TTL: garbage collection of abandoned
-    /// leases only, hours after expiry. Removed on release, so a released
+    /// leases only, days after expiry. Removed on release, so a released
     /// lease (and its fence) is never collected.
     pub const GC_AT: &str = "gc_at";
     pub const TERRAFORM_LOCK_ID: &str = "terraform_lock_id";
-    /// Who removed a lease that was not theirs (force-unlock), `user@host`.
-    pub const RELEASED_BY: &str = "released_by";
     /// The holder's place in the queue (its ticket), kept while it holds.
     pub const TICKET: &str = "ticket";
     /// The next ticket a waiter will get.
@@ -51,6 +44,21 @@ pub mod attr {
     /// Prefix of one attribute per queued waiter: `wait_<ticket>`, a map of
     /// its heartbeat and who it is.
     pub const WAITER_PREFIX: &str = "wait_";
+}
+
+/// Fields of the `holder` map.
+pub mod holder {
+    /// `user@host`, terraform's `Who` format.
+    pub const WHO: &str = "who";
+    pub const HOST: &str = "host";
+    pub const PID: &str = "pid";
+    /// The holder's process identity on its machine (see `process.rs`).
+    pub const PROCESS: &str = "process";
+    pub const OPERATION: &str = "operation";
+    pub const COMMAND: &str = "command";
+    pub const CI_URL: &str = "ci_url";
+    pub const ACQUIRED_AT: &str = "acquired_at";
+    pub const LEASE_MS: &str = "lease_ms";
 }
 
 pub const FORMAT_V1: &str = "lease-v1";
@@ -92,6 +100,8 @@ pub struct LeaseRecord {
     pub renewed_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub released_at: Option<DateTime<Utc>>,
+    /// Who released it, when it was not its holder (force-unlock).
+    pub released_by: Option<String>,
     pub terraform_lock_id: Option<String>,
     /// The holder's ticket (absent on leases taken before the queue existed).
     pub ticket: Option<u64>,
@@ -132,6 +142,8 @@ pub struct Waiter {
     pub pid: u32,
     pub operation: String,
     pub since: Option<DateTime<Utc>>,
+    /// The waiter's lease: how long it may stay silent before it is dead.
+    pub lease: Option<Duration>,
 }
 
 pub fn waiter_attr(ticket: u64) -> String {
@@ -171,28 +183,39 @@ impl LeaseRecord {
             STATE_RELEASED => LeaseState::Released,
             other => return Err(Garbled(format!("unknown state {other:?}"))),
         };
-        let lease_ms = req_n(item, attr::LEASE_MS)?;
+        let h = match item.get(attr::HOLDER) {
+            None => return Err(Garbled(format!("attribute {} is missing", attr::HOLDER))),
+            Some(v) => v
+                .as_m()
+                .map_err(|_| Garbled(format!("attribute {} is not a map", attr::HOLDER)))?,
+        };
+        let lease_ms = req_n(h, holder::LEASE_MS)?;
         if lease_ms == 0 {
-            return Err(Garbled(format!("{} is zero", attr::LEASE_MS)));
+            return Err(Garbled(format!("{} is zero", holder::LEASE_MS)));
         }
-        let pid = req_n(item, attr::PID)?;
+        let lease = Duration::from_millis(lease_ms);
+        let pid = req_n(h, holder::PID)?;
+        let expires_at = opt_time(item, attr::EXPIRES_AT)?;
+        let released = item.get(attr::RELEASED).and_then(|v| v.as_m().ok());
         Ok(LeaseRecord {
             state,
             owner_token: req_s(item, attr::OWNER)?.to_string(),
             rvn: req_s(item, attr::RVN)?.to_string(),
             fence: req_n(item, attr::FENCE)?,
-            lease: Duration::from_millis(lease_ms),
-            holder: req_s(item, attr::HOLDER)?.to_string(),
-            host: req_s(item, attr::HOST)?.to_string(),
+            lease,
+            holder: req_s(h, holder::WHO)?.to_string(),
+            host: req_s(h, holder::HOST)?.to_string(),
             pid: u32::try_from(pid).map_err(|_| Garbled(format!("pid {pid} out of range")))?,
-            process: opt_s(item, attr::PROCESS)?,
-            operation: req_s(item, attr::OPERATION)?.to_string(),
-            command: opt_s(item, attr::COMMAND)?.unwrap_or_default(),
-            ci_url: opt_s(item, attr::CI_URL)?,
-            acquired_at: req_time(item, attr::ACQUIRED_AT)?,
-            renewed_at: opt_time(item, attr::RENEWED_AT)?,
-            expires_at: opt_time(item, attr::EXPIRES_AT)?,
-            released_at: opt_time(item, attr::RELEASED_AT)?,
+            process: opt_s(h, holder::PROCESS)?,
+            operation: req_s(h, holder::OPERATION)?.to_string(),
+            command: opt_s(h, holder::COMMAND)?.unwrap_or_default(),
+            ci_url: opt_s(h, holder::CI_URL)?,
+            acquired_at: req_time(h, holder::ACQUIRED_AT)?,
+            // The last renewal set the expiry one lease ahead.
+            renewed_at: expires_at.map(|e| e - crate::duration::to_chrono(lease)),
+            expires_at,
+            released_at: released.map(|m| opt_time(m, "at")).transpose()?.flatten(),
+            released_by: released.map(|m| opt_s(m, "by")).transpose()?.flatten(),
             terraform_lock_id: opt_s(item, attr::TERRAFORM_LOCK_ID)?,
             ticket: opt_n(item, attr::TICKET)?,
             queue: Queue {
@@ -267,6 +290,7 @@ fn waiters(item: &Item) -> Result<std::collections::BTreeMap<u64, Waiter>, Garbl
                     .and_then(|p| u32::try_from(p).ok())
                     .unwrap_or(0),
                 operation: opt_s(map, "operation")?.unwrap_or_default(),
+                lease: opt_n(map, "lease_ms")?.map(Duration::from_millis),
                 since: opt_time(map, "since")?,
             },
         );
@@ -383,6 +407,18 @@ mod tests {
     pub fn sample() -> Item {
         let s = |v: &str| AttributeValue::S(v.to_string());
         let n = |v: &str| AttributeValue::N(v.to_string());
+        let holder_map = HashMap::from([
+            (holder::WHO.to_string(), s("alice@laptop")),
+            (holder::HOST.to_string(), s("laptop")),
+            (holder::PID.to_string(), n("4242")),
+            (holder::OPERATION.to_string(), s("apply")),
+            (holder::COMMAND.to_string(), s("terraform apply")),
+            (
+                holder::ACQUIRED_AT.to_string(),
+                s("2026-11-26T10:00:00.000Z"),
+            ),
+            (holder::LEASE_MS.to_string(), n("30000")),
+        ]);
         HashMap::from([
             (attr::KEY.to_string(), s("tflock:b/k")),
             (attr::FORMAT.to_string(), s(FORMAT_V1)),
@@ -390,15 +426,23 @@ mod tests {
             (attr::OWNER.to_string(), s("tok")),
             (attr::RVN.to_string(), s("rvn")),
             (attr::FENCE.to_string(), n("7")),
-            (attr::LEASE_MS.to_string(), n("30000")),
-            (attr::HOLDER.to_string(), s("alice@laptop")),
-            (attr::HOST.to_string(), s("laptop")),
-            (attr::PID.to_string(), n("4242")),
-            (attr::OPERATION.to_string(), s("apply")),
-            (attr::COMMAND.to_string(), s("terraform apply")),
-            (attr::ACQUIRED_AT.to_string(), s("2026-11-26T10:00:00.000Z")),
+            (attr::HOLDER.to_string(), AttributeValue::M(holder_map)),
             (attr::EXPIRES_AT.to_string(), s("2026-11-26T10:00:30.000Z")),
         ])
+    }
+
+    /// The sample with one holder field replaced (`None`: removed).
+    fn with_holder_field(name: &str, value: Option<AttributeValue>) -> Item {
+        let mut item = sample();
+        let Some(AttributeValue::M(mut h)) = item.remove(attr::HOLDER) else {
+            unreachable!()
+        };
+        match value {
+            Some(v) => h.insert(name.to_string(), v),
+            None => h.remove(name),
+        };
+        item.insert(attr::HOLDER.to_string(), AttributeValue::M(h));
+        item
     }
 
     #[test]
@@ -443,25 +487,16 @@ mod tests {
                 Some(AttributeValue::N("1e400".into())),
                 "not a whole number",
             ),
-            (
-                attr::LEASE_MS,
-                Some(AttributeValue::N("0".into())),
-                "is zero",
-            ),
-            (
-                attr::PID,
-                Some(AttributeValue::N("99999999999".into())),
-                "out of range",
-            ),
-            (
-                attr::ACQUIRED_AT,
-                Some(AttributeValue::S("yesterday".into())),
-                "RFC 3339",
-            ),
+            (attr::HOLDER, None, "holder is missing"),
             (
                 attr::HOLDER,
-                Some(AttributeValue::Bool(true)),
-                "holder is not a string",
+                Some(AttributeValue::S("alice".into())),
+                "holder is not a map",
+            ),
+            (
+                attr::EXPIRES_AT,
+                Some(AttributeValue::S("soon".into())),
+                "RFC 3339",
             ),
         ];
         for (name, value, expect) in cases {
@@ -471,6 +506,35 @@ mod tests {
                 None => item.remove(name),
             };
             let err = LeaseRecord::from_item(&item).unwrap_err().to_string();
+            assert!(err.contains(expect), "{name}: {err}");
+        }
+        let holder_cases: Vec<(&str, Option<AttributeValue>, &str)> = vec![
+            (
+                holder::LEASE_MS,
+                Some(AttributeValue::N("0".into())),
+                "is zero",
+            ),
+            (
+                holder::PID,
+                Some(AttributeValue::N("99999999999".into())),
+                "out of range",
+            ),
+            (
+                holder::ACQUIRED_AT,
+                Some(AttributeValue::S("yesterday".into())),
+                "RFC 3339",
+            ),
+            (
+                holder::WHO,
+                Some(AttributeValue::Bool(true)),
+                "who is not a string",
+            ),
+            (holder::OPERATION, None, "operation is missing"),
+        ];
+        for (name, value, expect) in holder_cases {
+            let err = LeaseRecord::from_item(&with_holder_field(name, value))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expect), "{name}: {err}");
         }
     }

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::record::{self, LeaseRecord, TerraformLock, attr};
+use super::record::{self, LeaseRecord, TerraformLock, attr, holder};
 use super::update::Expr;
 use crate::aws::{self, Dynamo};
 use crate::error::Error;
@@ -285,20 +285,25 @@ impl LeaseTable {
         let held = e.value("held", s(record::STATE_HELD));
         let zero = e.value("zero", n(0));
         let one = e.value("one", n(1));
+        let mut who = HashMap::from([
+            (holder::WHO.to_string(), s(holder.who())),
+            (holder::HOST.to_string(), s(&holder.host)),
+            (holder::PID.to_string(), n(holder.pid)),
+            (holder::PROCESS.to_string(), s(&holder.process)),
+            (holder::OPERATION.to_string(), s(&holder.operation)),
+            (holder::COMMAND.to_string(), s(&holder.command)),
+            (holder::ACQUIRED_AT.to_string(), s(rfc3339(now))),
+            (holder::LEASE_MS.to_string(), n(duration.as_millis())),
+        ]);
+        if let Some(url) = &holder.ci_url {
+            who.insert(holder::CI_URL.to_string(), s(url));
+        }
         for (name, value) in [
             (attr::FORMAT, format_v.clone()),
             (attr::STATE, held.clone()),
             (attr::OWNER, e.value("token", s(token))),
             (attr::RVN, e.value("rvn", s(&rvn))),
-            (attr::LEASE_MS, e.value("lease_ms", n(duration.as_millis()))),
-            (attr::HOLDER, e.value("holder", s(holder.who()))),
-            (attr::HOST, e.value("host", s(&holder.host))),
-            (attr::PID, e.value("pid", n(holder.pid))),
-            (attr::PROCESS, e.value("process", s(&holder.process))),
-            (attr::OPERATION, e.value("operation", s(&holder.operation))),
-            (attr::COMMAND, e.value("command", s(&holder.command))),
-            (attr::ACQUIRED_AT, e.value("now", s(rfc3339(now)))),
-            (attr::RENEWED_AT, e.value("now", s(rfc3339(now)))),
+            (attr::HOLDER, e.value("holder", AttributeValue::M(who))),
             (attr::EXPIRES_AT, e.value("expires", s(rfc3339(expires)))),
             (
                 attr::GC_AT,
@@ -309,22 +314,8 @@ impl LeaseTable {
             e.set(format!("{name} = {value}"));
         }
         e.set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"));
-        match &holder.ci_url {
-            Some(url) => {
-                let (name, value) = (e.name(attr::CI_URL), e.value("ci_url", s(url)));
-                e.set(format!("{name} = {value}"));
-            }
-            None => {
-                let name = e.name(attr::CI_URL);
-                e.remove(name);
-            }
-        }
-        // Attributes of the previous holder that must not survive into ours.
-        for name in [
-            attr::RELEASED_AT,
-            attr::RELEASED_BY,
-            attr::TERRAFORM_LOCK_ID,
-        ] {
+        // What the previous holder left that must not survive into ours.
+        for name in [attr::RELEASED, attr::TERRAFORM_LOCK_ID] {
             let name = e.name(name);
             e.remove(name);
         }
@@ -432,6 +423,7 @@ impl LeaseTable {
         &self,
         expected: Option<u64>,
         waiter: &Holder,
+        lease: Duration,
         token: &str,
         beat: &str,
     ) -> Result<Enqueue, CallError> {
@@ -446,6 +438,8 @@ impl LeaseTable {
             ("who".to_string(), s(waiter.who())),
             ("pid".to_string(), n(waiter.pid)),
             ("operation".to_string(), s(&waiter.operation)),
+            // Its lease: those behind it skip it only after this much silence.
+            ("lease_ms".to_string(), n(lease.as_millis())),
             ("since".to_string(), s(rfc3339(Utc::now()))),
         ]));
         let waiter_name = e.name(&record::waiter_attr(mine));
@@ -611,9 +605,7 @@ impl LeaseTable {
         let rvn = new_token();
         let now = Utc::now();
         let expires = now + crate::duration::to_chrono(lease.duration);
-        let mut set =
-            "SET #rvn = :new_rvn, #renewed_at = :now, #expires_at = :expires, #gc_at = :gc_at"
-                .to_string();
+        let mut set = "SET #rvn = :new_rvn, #expires_at = :expires, #gc_at = :gc_at".to_string();
         let mut req = self
             .dynamo
             .client
@@ -624,14 +616,12 @@ impl LeaseTable {
             .expression_attribute_names("#owner", attr::OWNER)
             .expression_attribute_names("#rvn", attr::RVN)
             .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#renewed_at", attr::RENEWED_AT)
             .expression_attribute_names("#expires_at", attr::EXPIRES_AT)
             .expression_attribute_names("#gc_at", attr::GC_AT)
             .expression_attribute_values(":token", s(&lease.token))
             .expression_attribute_values(":rvn", s(&lease.rvn))
             .expression_attribute_values(":held", s(record::STATE_HELD))
             .expression_attribute_values(":new_rvn", s(&rvn))
-            .expression_attribute_values(":now", s(rfc3339(now)))
             .expression_attribute_values(":expires", s(rfc3339(expires)))
             .expression_attribute_values(":gc_at", n((expires + GC_GRACE).timestamp()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
@@ -678,14 +668,17 @@ impl LeaseTable {
         let mut e = Expr::default();
         let owner = e.name(attr::OWNER);
         let state = e.name(attr::STATE);
-        let released_at = e.name(attr::RELEASED_AT);
+        let released_map = e.name(attr::RELEASED);
         let gc_at = e.name(attr::GC_AT);
         let token_v = e.value("token", s(token));
         let released = e.value("released", s(record::STATE_RELEASED));
-        let now = e.value("now", s(rfc3339(Utc::now())));
+        let at = e.value(
+            "released_map",
+            AttributeValue::M(HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))])),
+        );
         e.condition(format!("{owner} = {token_v}"))
             .set(format!("{state} = {released}"))
-            .set(format!("{released_at} = {now}"))
+            .set(format!("{released_map} = {at}"))
             .remove(gc_at);
         if let Some(t) = ticket {
             let serving = e.name(attr::SERVING);
@@ -733,24 +726,26 @@ impl LeaseTable {
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .update_expression(
-                "SET #state = :released, #released_at = :now, #released_by = :by REMOVE #gc_at",
-            )
+            .update_expression("SET #state = :released, #released = :released_map REMOVE #gc_at")
             .expression_attribute_names("#owner", attr::OWNER)
             .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#released_at", attr::RELEASED_AT)
-            .expression_attribute_names("#released_by", attr::RELEASED_BY)
+            .expression_attribute_names("#released", attr::RELEASED)
             .expression_attribute_names("#gc_at", attr::GC_AT)
             .expression_attribute_values(":owner", s(&observed.owner_token))
             .expression_attribute_values(":held", s(record::STATE_HELD))
             .expression_attribute_values(":released", s(record::STATE_RELEASED))
-            .expression_attribute_values(":now", s(rfc3339(Utc::now())))
-            .expression_attribute_values(":by", s(by));
+            .expression_attribute_values(
+                ":released_map",
+                AttributeValue::M(HashMap::from([
+                    ("at".to_string(), s(rfc3339(Utc::now()))),
+                    ("by".to_string(), s(by)),
+                ])),
+            );
         if let Some(t) = observed.ticket {
             // The dead holder's turn is over: the next in line may go.
             req = req
                 .update_expression(
-                    "SET #state = :released, #released_at = :now, #released_by = :by, #serving = :next REMOVE #gc_at",
+                    "SET #state = :released, #released = :released_map, #serving = :next REMOVE #gc_at",
                 )
                 .expression_attribute_names("#serving", attr::SERVING)
                 .expression_attribute_values(":next", n(t + 1));

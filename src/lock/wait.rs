@@ -39,8 +39,10 @@ const JITTER: Duration = Duration::from_millis(100);
 /// Between tries of the first in line.
 const HEAD_POLL: Duration = Duration::from_millis(200);
 const HEAD_JITTER: Duration = Duration::from_millis(20);
-/// The head sends a heartbeat instead of a try every this many tries.
-const HEAD_BEAT_EVERY: u32 = 5;
+/// The head shows it is alive (a heartbeat instead of a try) this often
+/// within its lease: those behind it skip it only after a whole lease of
+/// silence. Its tries' refusals already show it the item.
+const HEAD_BEATS_PER_LEASE: u32 = 4;
 /// Bound on each clean-up request after an interrupt or a failed wait.
 const SETTLE: Duration = Duration::from_secs(5);
 
@@ -103,8 +105,8 @@ struct Waiting<'a> {
     contended: bool,
     /// A takeover attempt whose outcome is not known yet.
     pending_takeover: Option<TookOver>,
-    /// Tries made as head, to interleave heartbeats.
-    head_tries: u32,
+    /// When we last sent a heartbeat.
+    last_beat: Instant,
     display: Option<crate::output::WaitDisplay>,
 }
 
@@ -129,7 +131,7 @@ pub async fn acquire(
         unanswered_since: None,
         contended: false,
         pending_takeover: None,
-        head_tries: 0,
+        last_beat: Instant::now(),
         display: None,
     };
     let result = loop {
@@ -238,7 +240,8 @@ impl Waiting<'_> {
         for (&ticket, waiter) in r.queue.waiters.range(serving..t) {
             if let Some((beat, since)) = self.waiter_watch.get(&ticket)
                 && *beat == waiter.beat
-                && since.elapsed() >= observe::MARGIN + self.wait.lease
+                && since.elapsed()
+                    >= observe::MARGIN + self.wait.lease.max(waiter.lease.unwrap_or_default())
             {
                 return Step::Skip {
                     ticket,
@@ -281,8 +284,7 @@ impl Waiting<'_> {
                 });
             }
         }
-        self.head_tries += 1;
-        if self.head_tries.is_multiple_of(HEAD_BEAT_EVERY) {
+        if self.last_beat.elapsed() >= self.wait.lease / HEAD_BEATS_PER_LEASE {
             Step::Beat(t)
         } else {
             Step::Claim(Claim::Turn { ticket: t })
@@ -303,7 +305,13 @@ impl Waiting<'_> {
             }
             Step::Enqueue(expected) => {
                 match t
-                    .enqueue(*expected, self.holder, &self.token, &new_token())
+                    .enqueue(
+                        *expected,
+                        self.holder,
+                        self.wait.lease,
+                        &self.token,
+                        &new_token(),
+                    )
                     .await?
                 {
                     Enqueue::Queued(ticket) => Answer::Queued(ticket),
@@ -351,6 +359,9 @@ impl Waiting<'_> {
                 }));
             }
             Ok(Answer::Observed(r)) => {
+                if matches!(step, Step::Beat(_)) {
+                    self.last_beat = Instant::now();
+                }
                 if is_claim {
                     self.unanswered_since = None;
                     self.pending_takeover = None;
@@ -358,6 +369,7 @@ impl Waiting<'_> {
                 self.observe(*r);
             }
             Ok(Answer::Queued(ticket)) => {
+                self.last_beat = Instant::now();
                 self.ticket = Some(ticket);
                 self.reporter.detail(&format!(
                     "in line for {} with ticket {ticket}",

@@ -291,7 +291,7 @@ fn non_utf8_and_huge_arguments_are_handled() {
             .arg(&huge),
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let command = dynamo::s(&f.lease_item("k").unwrap(), "command");
+    let command = dynamo::holder_field(&f.lease_item("k").unwrap(), "command");
     assert!(
         command.len() < 4096,
         "stored command is bounded: {}",

@@ -193,14 +193,14 @@ fn the_lease_record_names_the_run_without_its_secrets() {
 
     let item = f.lease_item("record").expect("lease item");
     assert_eq!(dynamo::s(&item, "state"), "held");
-    assert_eq!(dynamo::s(&item, "operation"), "run: sh");
-    assert_eq!(dynamo::s(&item, "pid"), holder.id().to_string());
-    assert!(dynamo::s(&item, "holder").contains('@'));
+    assert_eq!(dynamo::holder_field(&item, "operation"), "run: sh");
+    assert_eq!(dynamo::holder_field(&item, "pid"), holder.id().to_string());
+    assert!(dynamo::holder_field(&item, "who").contains('@'));
     assert_eq!(
-        dynamo::s(&item, "ci_url"),
+        dynamo::holder_field(&item, "ci_url"),
         "https://github.com/acme/infra/actions/runs/99"
     );
-    let command = dynamo::s(&item, "command");
+    let command = dynamo::holder_field(&item, "command");
     assert!(command.starts_with("sh -c"), "{command}");
     assert!(command.contains("-var db_password=<redacted>"), "{command}");
     let everything = format!("{item:?}");
@@ -235,7 +235,7 @@ fn the_heartbeat_renews_the_lease() {
     });
     let item = f.lease_item("beat").unwrap();
     assert_eq!(dynamo::s(&item, "state"), "held");
-    assert_eq!(dynamo::s(&item, "lease_ms"), "2000");
+    assert_eq!(dynamo::holder_field(&item, "lease_ms"), "2000");
     signal(&holder, nix::sys::signal::Signal::SIGTERM);
     finish(holder, Duration::from_secs(20));
     assert_eq!(f.lease_state("beat").as_deref(), Some("released"));

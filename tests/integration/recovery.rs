@@ -155,7 +155,7 @@ fn a_heartbeat_during_observation_refuses_even_with_a_skewed_clock() {
         "the holder ran on undisturbed"
     );
     // faketime does not pass signals on: signal tflock itself.
-    let pid: i32 = dynamo::s(&f.lease_item("skewed").unwrap(), "pid")
+    let pid: i32 = dynamo::holder_field(&f.lease_item("skewed").unwrap(), "pid")
         .parse()
         .unwrap();
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM).unwrap();
@@ -404,7 +404,7 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
 
     // The holder's own (same user@host, taken during its lease), kept on request.
     let lease = dead_lease("gone-2");
-    let holder = dynamo::s(&lease, "holder");
+    let holder = dynamo::holder_field(&lease, "who");
     plant(&holder, "the-holders");
     let out = output(
         f.tflock_in(&dir)
@@ -420,7 +420,7 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
 
     // And removed otherwise.
     let lease = dead_lease("gone-3");
-    plant(&dynamo::s(&lease, "holder"), "the-holders-too");
+    plant(&dynamo::holder_field(&lease, "who"), "the-holders-too");
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));

@@ -112,3 +112,11 @@ pub fn s(item: &Item, name: &str) -> String {
         other => panic!("attribute {name}: {other:?}"),
     }
 }
+
+/// A field of the lease item's `holder` map.
+pub fn holder_field(item: &Item, name: &str) -> String {
+    match item.get("holder") {
+        Some(AttributeValue::M(h)) => s(h, name),
+        other => panic!("holder: {other:?}"),
+    }
+}
