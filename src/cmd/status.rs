@@ -90,7 +90,7 @@ pub fn status_json(
             "lock_key": lock_key, "table": table, "held": false, "owner": null, "token": null,
             "fence": null, "pid": null, "operation": null, "command": null, "ci_url": null,
             "acquired_at": null, "renewed_at": null, "expires_at": null, "released_at": null,
-            "lease_seconds": null, "rvn": null, "terraform_lock": terraform_lock, "stale_hint": false,
+            "lease_seconds": null, "rvn": null, "terraform_lock": terraform_lock, "stale_hint": false, "queue": [],
         }),
         Some(r) => json!({
             "lock_key": lock_key,
@@ -112,6 +112,7 @@ pub fn status_json(
             "rvn": r.rvn,
             "terraform_lock": terraform_lock,
             "stale_hint": stale_hint(r, now),
+            "queue": queue_json(r),
         }),
     }
 }
@@ -166,6 +167,18 @@ pub fn status_text(
                 row("ci job", url.clone());
             }
             row("fence", r.fence.to_string());
+            if !r.queue.waiters.is_empty() {
+                let line: Vec<String> = r
+                    .queue
+                    .waiters
+                    .values()
+                    .map(|w| format!("{} ({}, pid {})", w.who, w.operation, w.pid))
+                    .collect();
+                row(
+                    "waiting",
+                    format!("{} in line: {}", line.len(), line.join(", ")),
+                );
+            }
             row("token", r.owner_token.clone());
             let beat = r
                 .renewed_at
@@ -403,4 +416,20 @@ fn is_tflock_item(key: &str) -> bool {
     ["tflock:", "tflock-history:", "tflock-doctor:"]
         .iter()
         .any(|p| key.starts_with(p))
+}
+
+/// The waiting line, first first.
+fn queue_json(r: &LeaseRecord) -> Value {
+    Value::Array(
+        r.queue
+            .waiters
+            .iter()
+            .map(|(ticket, w)| {
+                json!({
+                    "ticket": ticket, "who": w.who, "pid": w.pid, "operation": w.operation,
+                    "since": time(w.since),
+                })
+            })
+            .collect(),
+    )
 }

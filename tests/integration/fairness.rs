@@ -55,6 +55,17 @@ fn sixteen_waiters_acquire_in_arrival_order() {
             || in_line(&f, "fifo") == i + 1,
         );
     }
+    let status: serde_json::Value = serde_json::from_str(&stdout(&output(
+        f.tflock("fifo").args(["status", "--output", "json"]),
+    )))
+    .unwrap();
+    let queue = status["queue"].as_array().unwrap();
+    assert_eq!(queue.len(), 16, "status shows the line: {status}");
+    assert!(
+        queue
+            .windows(2)
+            .all(|w| w[0]["ticket"].as_u64() < w[1]["ticket"].as_u64())
+    );
     signal(&holder, Signal::SIGTERM);
     assert_eq!(code(&finish(holder, Duration::from_secs(30))), 143);
     for w in waiters {
