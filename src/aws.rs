@@ -127,14 +127,57 @@ impl Aws {
     }
 }
 
-/// Service error codes that mean "you may not", as opposed to "not now".
-const REFUSALS: &[&str] = &[
+pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Every item of `table` whose key starts (`with: true`) or does not start
+/// with `prefix`: a paginated, strongly consistent scan.
+pub async fn scan_prefix(
+    dynamo: &Dynamo,
+    table: &str,
+    prefix: &str,
+    with: bool,
+) -> Result<Vec<Item>, SdkError<aws_sdk_dynamodb::operation::scan::ScanError>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = dynamo
+            .client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .filter_expression(if with {
+                "begins_with(#key, :prefix)"
+            } else {
+                "NOT begins_with(#key, :prefix)"
+            })
+            .expression_attribute_names("#key", crate::lock::record::attr::KEY)
+            .expression_attribute_values(
+                ":prefix",
+                aws_sdk_dynamodb::types::AttributeValue::S(prefix.to_string()),
+            )
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        items.extend(out.items().iter().cloned());
+        match out.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// Service error codes that mean "you may not", as opposed to "not now"
+/// (DynamoDB's, then S3's).
+pub const REFUSALS: &[&str] = &[
     "AccessDeniedException",
     "UnrecognizedClientException",
     "InvalidSignatureException",
     "ExpiredTokenException",
     "MissingAuthenticationTokenException",
     "IncompleteSignatureException",
+    "AccessDenied",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
 ];
 
 /// Translates a failed DynamoDB request into tflock's error, with the whole
@@ -171,7 +214,7 @@ where
             Some(m) if !m.is_empty() => m.to_string(),
             _ => cause_chain(err),
         };
-        if REFUSALS.contains(&code) || code == "AccessDenied" {
+        if REFUSALS.contains(&code) {
             return Error::Unavailable(format!("{place} refused to {doing}: {code}: {message}"));
         }
         return Error::Unavailable(format!("cannot {doing} in {place}: {code}: {message}"));

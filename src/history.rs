@@ -246,27 +246,9 @@ impl History {
 
     /// Every lock's events since `since`, oldest first.
     pub async fn read_all(&self, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
-        let mut items = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let out = self
-                .dynamo
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(#key, :prefix)")
-                .expression_attribute_names("#key", attr::KEY)
-                .expression_attribute_values(":prefix", AttributeValue::S(PREFIX.into()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| aws::failure(&self.dynamo, &self.table, "read history", &e))?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+        let items = aws::scan_prefix(&self.dynamo, &self.table, PREFIX, true)
+            .await
+            .map_err(|e| aws::failure(&self.dynamo, &self.table, "read history", &e))?;
         Ok(sorted_events(&items, since))
     }
 }

@@ -259,18 +259,6 @@ enum Failure {
     Unreachable,
 }
 
-/// Service error codes that mean "you may not".
-const REFUSALS: &[&str] = &[
-    "AccessDeniedException",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "ExpiredTokenException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignatureException",
-    "InvalidClientTokenId",
-    "SignatureDoesNotMatch",
-];
-
 fn classify<E>(err: &SdkError<E>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -278,7 +266,7 @@ where
     if let SdkError::ServiceError(se) = err {
         return match se.err().code() {
             Some("ResourceNotFoundException") => Failure::NotFound,
-            Some(code) if REFUSALS.contains(&code) => Failure::Credentials,
+            Some(code) if aws::REFUSALS.contains(&code) => Failure::Credentials,
             code => Failure::Service(code.unwrap_or("UnknownError").to_string()),
         };
     }

@@ -665,52 +665,16 @@ impl LeaseTable {
     /// `ticket` is the holder's place in line: releasing passes the turn to
     /// the next ticket (`serving = ticket + 1`).
     pub async fn release(&self, token: &str, ticket: Option<u64>) -> Result<Release, CallError> {
-        let mut e = Expr::default();
-        let owner = e.name(attr::OWNER);
-        let state = e.name(attr::STATE);
-        let released_map = e.name(attr::RELEASED);
-        let gc_at = e.name(attr::GC_AT);
-        let token_v = e.value("token", s(token));
-        let released = e.value("released", s(record::STATE_RELEASED));
-        let at = e.value(
-            "released_map",
-            AttributeValue::M(HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))])),
-        );
-        e.condition(format!("{owner} = {token_v}"))
-            .set(format!("{state} = {released}"))
-            .set(format!("{released_map} = {at}"))
-            .remove(gc_at);
-        if let Some(t) = ticket {
-            let serving = e.name(attr::SERVING);
-            let next = e.value("next", n(t + 1));
-            e.set(format!("{serving} = {next}"));
-        }
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let result = e.to_update(req).send().await;
-        match result {
-            Ok(_) => Ok(Release::Released),
-            Err(err) => match is_conditional_failure(&err) {
-                Some(item) => Ok(Release::NotOurs(
-                    item.and_then(|i| LeaseRecord::from_item(i).ok())
-                        .map(Box::new),
-                )),
-                None => Err(self
-                    .call_error(&format!("release lock {}", self.lock_key), err)
-                    .await),
-            },
-        }
+        Ok(match self.mark_released(token, None, ticket, None).await? {
+            None => Release::Released,
+            Some(found) => Release::NotOurs(found),
+        })
     }
 
     /// Releases a lease that is not ours, proved stale by observation:
-    /// conditional on the owner and RVN observed, so a heartbeat that landed
-    /// meanwhile makes it fail (`Ok(false)`). Marks it released (the fence
-    /// survives) and records who forced it.
+    /// conditional on the owner and RVN observed and on it being held, so a
+    /// heartbeat that landed meanwhile makes it fail. Marks it released (the
+    /// fence survives), passes the turn on, and records who forced it.
     ///
     /// `exact_rvn: false` is the unguarded path (`force-unlock TOKEN`): only
     /// the owner must match, the holder's liveness is the operator's word.
@@ -720,54 +684,75 @@ impl LeaseTable {
         by: &str,
         exact_rvn: bool,
     ) -> Result<ForceRelease, CallError> {
-        let mut req = self
+        let rvn = exact_rvn.then_some(observed.rvn.as_str());
+        Ok(
+            match self
+                .mark_released(&observed.owner_token, Some(rvn), observed.ticket, Some(by))
+                .await?
+            {
+                None => ForceRelease::Released,
+                Some(found) => ForceRelease::Refused(found),
+            },
+        )
+    }
+
+    /// The release write, ours or forced: `state = released`, `released =
+    /// {at[, by]}`, `serving = ticket + 1`, no `gc_at`. Conditional on the
+    /// owner; `forced` (`Some`) also requires `held` and, with an RVN, that
+    /// RVN. `Ok(None)` when done; `Ok(Some(item))` when refused, with the
+    /// item as found.
+    async fn mark_released(
+        &self,
+        owner: &str,
+        forced: Option<Option<&str>>,
+        ticket: Option<u64>,
+        by: Option<&str>,
+    ) -> Result<Option<Option<Box<LeaseRecord>>>, CallError> {
+        let mut e = Expr::default();
+        let owner_name = e.name(attr::OWNER);
+        let state = e.name(attr::STATE);
+        let released_name = e.name(attr::RELEASED);
+        let gc_at = e.name(attr::GC_AT);
+        let owner_v = e.value("owner", s(owner));
+        let released = e.value("released", s(record::STATE_RELEASED));
+        let mut map = HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))]);
+        if let Some(by) = by {
+            map.insert("by".to_string(), s(by));
+        }
+        let map = e.value("released_map", AttributeValue::M(map));
+        e.condition(format!("{owner_name} = {owner_v}"))
+            .set(format!("{state} = {released}"))
+            .set(format!("{released_name} = {map}"))
+            .remove(gc_at);
+        if let Some(rvn) = forced {
+            let held = e.value("held", s(record::STATE_HELD));
+            e.condition(format!("{state} = {held}"));
+            if let Some(rvn) = rvn {
+                let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
+                e.condition(format!("{name} = {value}"));
+            }
+        }
+        if let Some(t) = ticket {
+            // The holder's turn is over: the next in line may go.
+            let (serving, next) = (e.name(attr::SERVING), e.value("next", n(t + 1)));
+            e.set(format!("{serving} = {next}"));
+        }
+        let req = self
             .dynamo
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .update_expression("SET #state = :released, #released = :released_map REMOVE #gc_at")
-            .expression_attribute_names("#owner", attr::OWNER)
-            .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#released", attr::RELEASED)
-            .expression_attribute_names("#gc_at", attr::GC_AT)
-            .expression_attribute_values(":owner", s(&observed.owner_token))
-            .expression_attribute_values(":held", s(record::STATE_HELD))
-            .expression_attribute_values(":released", s(record::STATE_RELEASED))
-            .expression_attribute_values(
-                ":released_map",
-                AttributeValue::M(HashMap::from([
-                    ("at".to_string(), s(rfc3339(Utc::now()))),
-                    ("by".to_string(), s(by)),
-                ])),
-            );
-        if let Some(t) = observed.ticket {
-            // The dead holder's turn is over: the next in line may go.
-            req = req
-                .update_expression(
-                    "SET #state = :released, #released = :released_map, #serving = :next REMOVE #gc_at",
-                )
-                .expression_attribute_names("#serving", attr::SERVING)
-                .expression_attribute_values(":next", n(t + 1));
-        }
-        req = if exact_rvn {
-            req.condition_expression("#owner = :owner AND #rvn = :rvn AND #state = :held")
-                .expression_attribute_names("#rvn", attr::RVN)
-                .expression_attribute_values(":rvn", s(&observed.rvn))
-        } else {
-            req.condition_expression("#owner = :owner AND #state = :held")
-        };
-        let req = req
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match req.send().await {
-            Ok(_) => Ok(ForceRelease::Released),
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(None),
             Err(err) => match is_conditional_failure(&err) {
-                Some(item) => Ok(ForceRelease::Refused(
+                Some(item) => Ok(Some(
                     item.and_then(|i| LeaseRecord::from_item(i).ok())
                         .map(Box::new),
                 )),
                 None => Err(self
-                    .call_error(&format!("force-unlock {}", self.lock_key), err)
+                    .call_error(&format!("release lock {}", self.lock_key), err)
                     .await),
             },
         }
@@ -827,34 +812,11 @@ impl LeaseTable {
 
     /// Every item in the table but the history (paginated scan).
     pub async fn scan(&self) -> Result<Vec<HashMap<String, AttributeValue>>, CallError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .dynamo
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .filter_expression("NOT begins_with(#key, :history)")
-                .expression_attribute_names("#key", attr::KEY)
-                .expression_attribute_values(":history", s(crate::history::PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(err) => {
-                    return Err(self
-                        .call_error(&format!("scan table {}", self.table), err)
-                        .await);
-                }
-            };
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(items),
-            }
+        match aws::scan_prefix(&self.dynamo, &self.table, crate::history::PREFIX, false).await {
+            Ok(items) => Ok(items),
+            Err(err) => Err(self
+                .call_error(&format!("scan table {}", self.table), err)
+                .await),
         }
     }
 

@@ -85,7 +85,9 @@ impl Heartbeat {
                     _ = sleep(nap) => {
                         // Until terraform's own lock has been seen, look for it
                         // every second (a read), so that its ID is known by the
-                        // first renewal, which records it in the lease.
+                        // first renewal, which records it in the lease. Bounded,
+                        // and abandoned if the run ends: it must never delay a
+                        // renewal or the release.
                         if native_id.is_none() && native_looks < NATIVE_LOOKS {
                             native_looks += 1;
                             let look = timeout(NATIVE_LOOK, self.observe_native());
@@ -118,16 +120,6 @@ impl Heartbeat {
                     deadline.renewed(started);
                     native_recorded |= record.is_some();
                     due = started + self.heartbeat;
-                    if native_id.is_none() && native_looks < NATIVE_LOOKS {
-                        native_looks += 1;
-                        // Bounded, and abandoned if the run ends: this look is
-                        // a nicety and must never delay a renewal or release.
-                        let look = timeout(NATIVE_LOOK, self.observe_native());
-                        tokio::select! {
-                            found = look => native_id = found.ok().flatten(),
-                            _ = stop.changed() => return self.lease,
-                        }
-                    }
                 }
                 Ok(Ok(Renew::Adopted)) => due = boot_clock(),
                 Ok(Ok(Renew::Lost(found))) => {
