@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod errors;
+mod exclusion;
 mod fairness;
 mod guarded;
 mod interactive;
