@@ -23,6 +23,12 @@ use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 
 pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> Result<u8> {
+    // clap does not enforce `requires` on a flag that defaults to false.
+    if args.keep_terraform_lock && !args.verify {
+        return Err(Error::usage(
+            "--keep-terraform-lock goes with --verify (the unguarded path removes exactly the ID given)",
+        ));
+    }
     let timing = Timing::resolve(global, None)?;
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;

@@ -104,14 +104,6 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     let dynamo = aws::connect(&target.aws).await?;
     let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
     let history = History::new(dynamo, &target.table, timing.history_retention);
-    if timing.takeover_stale && timing.lock_timeout < timing.lease + crate::lock::observe::MARGIN {
-        reporter.warn(&format!(
-            "--takeover-stale can only take over a holder silent for its whole lease (+1s): \
-             with --lock-timeout {} it never will; make it longer than the lease ({})",
-            crate::duration::format(timing.lock_timeout),
-            crate::duration::format(timing.lease)
-        ));
-    }
     let wait = wait::Wait {
         lease: timing.lease,
         timeout: timing.lock_timeout,

@@ -107,6 +107,8 @@ struct Waiting<'a> {
     pending_takeover: Option<TookOver>,
     /// When we last sent a heartbeat.
     last_beat: Instant,
+    /// Whether the lock timeout was found too short for a takeover.
+    warned_takeover: bool,
     display: Option<crate::output::WaitDisplay>,
 }
 
@@ -132,6 +134,7 @@ pub async fn acquire(
         contended: false,
         pending_takeover: None,
         last_beat: Instant::now(),
+        warned_takeover: false,
         display: None,
     };
     let result = loop {
@@ -413,6 +416,19 @@ impl Waiting<'_> {
 
     /// Updates what we know from the item.
     fn observe(&mut self, r: LeaseRecord) {
+        if self.wait.takeover
+            && !self.warned_takeover
+            && r.is_held()
+            && self.wait.timeout < observe::required_silence(&r)
+        {
+            self.warned_takeover = true;
+            self.reporter.warn(&format!(
+                "--takeover-stale can only take over a holder silent for its whole lease ({}) + 1s: \
+                 with --lock-timeout {} it never will",
+                duration::format(r.lease),
+                duration::format(self.wait.timeout)
+            ));
+        }
         if r.is_held() || !r.queue.is_empty() {
             self.contended = true;
         }

@@ -4,9 +4,11 @@
 mod support;
 
 mod admin;
+mod corpus;
 mod errors;
 mod exclusion;
 mod fairness;
+mod faults;
 mod guarded;
 mod interactive;
 mod operations;

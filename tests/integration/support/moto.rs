@@ -117,3 +117,66 @@ pub fn create_bucket(moto: &Moto, bucket: &str) {
     let status = http(moto.port, "PUT", &format!("/{bucket}"));
     assert_eq!(status, Some(200), "create bucket {bucket}");
 }
+
+/// A moto server of one test's own, which it may stop and restart (empty:
+/// moto keeps everything in memory). Stopped when dropped.
+pub struct OwnMoto {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnMoto {
+    pub fn start() -> OwnMoto {
+        let mut own = OwnMoto {
+            port: free_port(),
+            child: None,
+        };
+        own.launch();
+        own
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&mut self) {
+        let launcher =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto_server.py");
+        let child = Command::new(python())
+            .arg(launcher)
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if http_ok(self.port) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not start on port {}", self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server and starts a fresh, empty one on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

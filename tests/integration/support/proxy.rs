@@ -1,124 +1,174 @@
 //! A TCP proxy between tflock and moto that can be told to fail: the way
-//! tests make the lock service unreachable mid-run.
+//! tests make the lock service unreachable, slow, lossy or throttling.
+//! Every request is its own connection (moto closes after each answer).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Mode {
-    Forward = 0,
+    Forward,
     /// Accept, then close at once: the client sees a reset/EOF.
-    Refuse = 1,
+    Refuse,
     /// Accept and never answer: the client sees a timeout.
-    Blackhole = 2,
-    /// Forward, but only after holding each new connection for
-    /// [`Proxy::set_delay`] (a slow network: requests land late).
-    Delay = 3,
+    Blackhole,
+    /// Forward after holding the connection this long (a slow network).
+    Delay(Duration),
+    /// Forward the request, let the service act on it, and drop the answer:
+    /// the client sees a broken connection after the write landed.
+    DropResponse,
+    /// Answer for the service with this HTTP status and DynamoDB error type
+    /// (throttling, a server error), without forwarding.
+    Answer(u16, &'static str),
+}
+
+struct State {
+    mode: Mode,
+    /// `Some(n)`: `mode` applies to the next n connections only.
+    remaining: Option<u32>,
+    failed: u32,
 }
 
 pub struct Proxy {
     pub port: u16,
-    mode: Arc<AtomicU8>,
-    delay_ms: Arc<AtomicU32>,
-    /// Connections refused or blackholed so far.
-    failed: Arc<AtomicU32>,
+    state: Arc<Mutex<State>>,
 }
 
 impl Proxy {
     pub fn start(target_port: u16) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
-        let mode = Arc::new(AtomicU8::new(Mode::Forward as u8));
-        let failed = Arc::new(AtomicU32::new(0));
-        let delay_ms = Arc::new(AtomicU32::new(0));
-        let (m, f, d) = (mode.clone(), failed.clone(), delay_ms.clone());
+        let state = Arc::new(Mutex::new(State {
+            mode: Mode::Forward,
+            remaining: None,
+            failed: 0,
+        }));
+        let shared = state.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
-                let mode = m.load(Ordering::SeqCst);
-                if mode == Mode::Delay as u8 {
-                    let delay = Duration::from_millis(u64::from(d.load(Ordering::SeqCst)));
-                    std::thread::spawn(move || {
-                        std::thread::sleep(delay);
-                        forward(client, target_port)
-                    });
-                    continue;
-                }
-                if mode != Mode::Forward as u8 {
-                    f.fetch_add(1, Ordering::SeqCst);
-                }
-                match mode {
-                    0 => {
-                        std::thread::spawn(move || forward(client, target_port));
+                let mode = {
+                    let mut s = shared.lock().unwrap();
+                    let mode = s.mode.clone();
+                    if let Some(n) = s.remaining.as_mut() {
+                        *n -= 1;
+                        if *n == 0 {
+                            s.mode = Mode::Forward;
+                            s.remaining = None;
+                        }
                     }
-                    1 => {
-                        let _ = client.shutdown(Shutdown::Both);
+                    if mode != Mode::Forward {
+                        s.failed += 1;
                     }
-                    _ => {
-                        // Hold the connection open, silent, for a while.
-                        std::thread::spawn(move || {
-                            std::thread::sleep(Duration::from_secs(120));
-                            drop(client);
-                        });
-                    }
-                }
+                    mode
+                };
+                std::thread::spawn(move || serve(client, target_port, mode));
             }
         });
-        Proxy {
-            port,
-            mode,
-            delay_ms,
-            failed,
-        }
-    }
-
-    pub fn set_delay(&self, delay: Duration) {
-        self.delay_ms
-            .store(delay.as_millis() as u32, Ordering::SeqCst);
-        self.set(Mode::Delay);
-    }
-
-    pub fn failed_connections(&self) -> u32 {
-        self.failed.load(Ordering::SeqCst)
+        Proxy { port, state }
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// From now on.
     pub fn set(&self, mode: Mode) {
-        self.mode.store(mode as u8, Ordering::SeqCst);
+        let mut s = self.state.lock().unwrap();
+        s.mode = mode;
+        s.remaining = None;
+    }
+
+    /// For the next `n` connections, then forward again.
+    pub fn next(&self, n: u32, mode: Mode) {
+        let mut s = self.state.lock().unwrap();
+        s.mode = mode;
+        s.remaining = Some(n);
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.set(Mode::Delay(delay));
+    }
+
+    /// Connections not simply forwarded so far.
+    pub fn failed_connections(&self) -> u32 {
+        self.state.lock().unwrap().failed
     }
 }
 
-fn forward(client: TcpStream, target_port: u16) {
-    let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
-        return;
-    };
-    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let up = std::thread::spawn(move || {
-        copy(&mut c2, &mut s2);
-    });
-    let (mut s3, mut c3) = (server, client);
-    copy(&mut s3, &mut c3);
-    let _ = up.join();
+fn serve(client: TcpStream, target_port: u16, mode: Mode) {
+    match mode {
+        Mode::Forward => forward(client, target_port, true),
+        Mode::Refuse => {
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        Mode::Blackhole => {
+            std::thread::sleep(Duration::from_secs(120));
+            drop(client);
+        }
+        Mode::Delay(d) => {
+            std::thread::sleep(d);
+            forward(client, target_port, true);
+        }
+        Mode::DropResponse => forward(client, target_port, false),
+        Mode::Answer(status, error) => {
+            let mut client = client;
+            let _ = read_request(&mut client);
+            let body = format!(
+                r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{error}","message":"injected by the test proxy"}}"#
+            );
+            let _ = write!(
+                client,
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = client.shutdown(Shutdown::Both);
+        }
+    }
 }
 
-fn copy(from: &mut TcpStream, to: &mut TcpStream) {
-    let mut buf = [0u8; 16384];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
+/// Reads one HTTP request (headers, then Content-Length bytes of body).
+fn read_request(client: &mut TcpStream) -> Vec<u8> {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    while let Ok(n) = client.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                break;
             }
         }
     }
-    let _ = to.shutdown(Shutdown::Write);
+    buf
+}
+
+/// Copies the request to the service and, if `answer`, the answer back;
+/// otherwise the answer is read and dropped, and the client's connection
+/// closed: the write landed, the client never learns it.
+fn forward(mut client: TcpStream, target_port: u16, answer: bool) {
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+        return;
+    };
+    let request = read_request(&mut client);
+    if server.write_all(&request).is_err() {
+        return;
+    }
+    let mut response = Vec::new();
+    let _ = server.read_to_end(&mut response);
+    if answer {
+        let _ = client.write_all(&response);
+    }
+    let _ = client.shutdown(Shutdown::Both);
 }
