@@ -240,3 +240,64 @@ fn the_service_restarted_empty_mid_run_stops_the_command() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_blackholed_network_fences_before_the_lease_could_be_taken() {
+    let (f, proxy) = behind_proxy();
+    let log = f.path("child.log");
+    let run = spawn(
+        f.tflock("blackhole")
+            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30", "--linger", "0.2"])),
+    );
+    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    let cut = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // Requests vanish without an answer: renewals time out rather than fail.
+    proxy.set(Mode::Blackhole);
+    let out = finish(run, Duration::from_secs(60));
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    let interrupted = child_log(&log)
+        .into_iter()
+        .find(|(e, _, _)| e == "signal")
+        .unwrap()
+        .2;
+    assert!(
+        interrupted - cut < 3.0,
+        "interrupted {:.2}s into the outage, inside the 3s lease",
+        interrupted - cut
+    );
+}
+
+#[test]
+fn a_holder_with_a_skewed_clock_is_never_taken_over_early() {
+    let f = Fixture::new();
+    let log = f.path("holder.log");
+    // Its wall clock says its lease expired ten minutes ago; it is alive.
+    let mut cmd = f.tflock_elsewhere("skew-takeover", "slow-clock-host", Some("-10m"));
+    let holder = spawn(
+        cmd.args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let out = output(f.tflock("skew-takeover").args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "6s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("taking it over"), "{}", stderr(&out));
+    assert!(signals_received(&log).is_empty());
+    let pid: i32 = dynamo::holder_field(&f.lease_item("skew-takeover").unwrap(), "pid")
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    finish(holder, Duration::from_secs(20));
+}
