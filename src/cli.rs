@@ -79,16 +79,16 @@ pub struct GlobalArgs {
     pub max_duration: Option<String>,
 
     /// While waiting, take over a lease proved stale (as force-unlock --verify proves it)
-    #[arg(
-        long,
-        env = "TFLOCK_TAKEOVER_STALE",
-        global = true,
-        value_parser = clap::builder::BoolishValueParser::new(),
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_name = "BOOL"
-    )]
-    pub takeover_stale: Option<bool>,
+    #[arg(long, env = "TFLOCK_TAKEOVER_STALE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub takeover_stale: bool,
+
+    /// Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`
+    #[arg(long, env = "TFLOCK_STRICT", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub strict: bool,
+
+    /// Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions
+    #[arg(long, env = "TFLOCK_BACKUP", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub backup: bool,
 
     /// How long lock history is kept (a TTL on its items) [default: 90d]
     #[arg(

@@ -40,6 +40,10 @@ pub enum Kind {
     Takeover,
     /// `tflock force-unlock`, verified or not.
     ForceUnlock,
+    /// The state object was written without the lock (seen at acquisition).
+    OutsideWrite,
+    /// `tflock state ack`: such a write acknowledged.
+    StateAck,
 }
 
 /// One history event. Optional fields are omitted from the stored JSON.
@@ -80,6 +84,11 @@ pub struct Event {
     /// Takeover / verified force-unlock: how long the holder was observed silent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_ms: Option<u64>,
+    /// The state object before and after (etag, version_id, serial, lineage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_before: Option<HashMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_after: Option<HashMap<String, String>>,
 }
 
 impl Event {
@@ -101,6 +110,8 @@ impl Event {
             reason: None,
             removed: Vec::new(),
             observed_ms: None,
+            state_before: None,
+            state_after: None,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod output;
 pub mod process;
 pub mod redact;
 pub mod settings;
+pub mod state;
 pub mod supervise;
 pub mod terraform;
 
@@ -136,6 +137,9 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
         Command::History(args) => cmd::history::run(&cli.global, &args, reporter),
         Command::Stats(args) => cmd::stats::run(&cli.global, &args, reporter),
         Command::Drill(args) => cmd::drill::run(&cli.global, &args, reporter),
+        Command::Terraform(args) if cmd::state::is_ours(&args) => {
+            cmd::state::run(&cli.global, &args, reporter)
+        }
         Command::Terraform(args) => {
             let program = cli
                 .global

@@ -34,6 +34,8 @@ pub struct Target {
     pub terraform_lock: Option<(String, String)>,
     /// The state object, when the backend is known: (bucket, key).
     pub state: Option<(String, String)>,
+    /// terraform's S3 lockfile (`use_lockfile = true`): (bucket, key).
+    pub lockfile: Option<(String, String)>,
     pub aws: AwsSettings,
 }
 
@@ -112,7 +114,7 @@ impl Timing {
             lock_timeout,
             max_duration,
             history_retention,
-            takeover_stale: global.takeover_stale.unwrap_or(false),
+            takeover_stale: global.takeover_stale,
         })
     }
 }
@@ -178,6 +180,9 @@ impl Target {
             lock_key,
             terraform_lock,
             state: s3.map(|b| (b.bucket.clone(), b.state_path.clone())),
+            lockfile: s3
+                .filter(|b| b.use_lockfile)
+                .map(|b| (b.bucket.clone(), format!("{}.tflock", b.state_path))),
             aws,
         })
     }

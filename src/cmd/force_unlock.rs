@@ -17,8 +17,9 @@ use crate::duration;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder;
+use crate::lock::native::{self, NativeLock};
 use crate::lock::observe::{self, Verdict};
-use crate::lock::{ForceRelease, LeaseRecord, LeaseTable, TerraformLock};
+use crate::lock::{ForceRelease, LeaseRecord, LeaseTable};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 
@@ -34,19 +35,16 @@ pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> 
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
     let target = Target::resolve(global, &workdir, &process_env)?;
     runtime()?.block_on(async {
-        let dynamo = crate::aws::connect(&target.aws).await?;
+        let aws = crate::aws::load(&target.aws).await?;
+        let dynamo = aws.dynamo();
+        let s3 = aws.s3();
         let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
         let history = History::new(dynamo, &target.table, timing.history_retention);
         let lease = table.read().await.map_err(|e| e.error)?;
-        let native = match &target.terraform_lock {
-            Some((t, id)) => table
-                .read_terraform_lock(t, id)
-                .await
-                .map_err(|e| e.error)?,
-            None => None,
-        };
+        let natives = native::read_all(&target, &table, &s3).await?;
         let cx = Context {
             table: &table,
+            s3: &s3,
             target: &target,
             history: &history,
             reporter,
@@ -58,14 +56,15 @@ pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> 
             ),
         };
         match &args.lock_id {
-            None => cx.verified(lease, native).await,
-            Some(id) => cx.unguarded(id, lease, native).await,
+            None => cx.verified(lease, natives).await,
+            Some(id) => cx.unguarded(id, lease, natives).await,
         }
     })
 }
 
 struct Context<'a> {
     table: &'a LeaseTable,
+    s3: &'a crate::aws::S3,
     target: &'a Target,
     history: &'a History,
     reporter: &'a Reporter,
@@ -123,22 +122,20 @@ impl Context<'_> {
         super::run::record(self.history, &event, self.reporter).await;
     }
 
-    async fn verified(
-        &self,
-        lease: Option<LeaseRecord>,
-        native: Option<TerraformLock>,
-    ) -> Result<u8> {
+    async fn verified(&self, lease: Option<LeaseRecord>, natives: Vec<NativeLock>) -> Result<u8> {
         let lock_key = &self.target.lock_key;
         let record = match lease {
             Some(r) if r.is_held() => r,
             _ => {
-                return match native {
+                return match natives.first() {
                     Some(n) => self.refuse(format!(
-                        "{lock_key} is locked by terraform itself (lock ID {}, {} by {} since {}) with no \
-                         tflock lease beside it, so nothing can prove its holder dead; if you have \
-                         verified that no terraform of {} is still running, remove it with \
-                         `tflock force-unlock {}` (see docs/force-unlock.md)",
-                        n.id, n.operation, n.who, n.created, n.who, n.id
+                        "{lock_key} is locked by terraform itself ({}) with no tflock lease beside it, \
+                         so nothing can prove its holder dead; if you have verified that no terraform \
+                         of {} is still running, remove it with `tflock force-unlock {}` (see \
+                         docs/force-unlock.md)",
+                        n.describe(),
+                        n.lock().who,
+                        n.lock().id
                     )),
                     None => {
                         self.say("free", &format!("{lock_key} is not locked: nothing to do"), &[]);
@@ -171,35 +168,25 @@ impl Context<'_> {
         // What will go: the lease, and terraform's own lock when it is the
         // dead holder's (unless kept).
         let mut notes = Vec::new();
-        let native_plan = match &native {
-            Some(n) if self.args.keep_terraform_lock => {
+        let mut plan = Vec::new();
+        for n in &natives {
+            if self.args.keep_terraform_lock {
+                notes.push(format!("{} kept (--keep-terraform-lock)", n.describe()));
+            } else if n.lock().attributable_to(&record) {
+                plan.push(n);
+            } else {
                 notes.push(format!(
-                    "terraform's own lock {} kept (--keep-terraform-lock)",
-                    n.id
+                    "{} is not the dead holder's; left in place",
+                    n.describe()
                 ));
-                None
             }
-            Some(n) if n.attributable_to(&record) => Some(n),
-            Some(n) => {
-                notes.push(format!(
-                    "terraform's own lock {} ({} by {} since {}) is not the dead holder's; left in place",
-                    n.id, n.operation, n.who, n.created
-                ));
-                None
-            }
-            None => None,
-        };
+        }
         let mut removed = vec![format!(
             "lease of {} (fence {})",
             record.describe_holder(),
             record.fence
         )];
-        if let Some(n) = native_plan {
-            removed.push(format!(
-                "terraform lock {} ({} by {})",
-                n.id, n.operation, n.who
-            ));
-        }
+        removed.extend(plan.iter().map(|n| n.describe()));
         // The audit record first: no removal is ever unrecorded.
         let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
         event.outcome = Some("verified".into());
@@ -226,23 +213,15 @@ impl Context<'_> {
                 return self.refuse(why);
             }
         }
-        if let Some(n) = native_plan {
-            let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
-            let left = match self.table.delete_terraform_lock(tf_table, n).await {
+        for n in plan {
+            let left = match n.remove(self.table, self.s3).await {
                 Ok(true) => None,
-                Ok(false) => Some(format!(
-                    "terraform's own lock {} changed meanwhile; left in place",
-                    n.id
-                )),
-                Err(e) => Some(format!(
-                    "terraform's own lock {} could not be removed: {}",
-                    n.id, e.error
-                )),
+                Ok(false) => Some(format!("{} changed meanwhile; left in place", n.describe())),
+                Err(e) => Some(format!("{} could not be removed: {e}", n.describe())),
             };
             if let Some(left) = left {
-                removed.pop();
-                self.amend(&event, format!("only the lease removed: {left}"))
-                    .await;
+                removed.retain(|r| *r != n.describe());
+                self.amend(&event, format!("not removed: {left}")).await;
                 notes.push(left);
             }
         }
@@ -263,28 +242,28 @@ impl Context<'_> {
         &self,
         id: &str,
         lease: Option<LeaseRecord>,
-        native: Option<TerraformLock>,
+        natives: Vec<NativeLock>,
     ) -> Result<u8> {
         let lock_key = &self.target.lock_key;
-        let lease = lease.filter(|r| r.is_held());
-        let what = match (&lease, &native) {
-            (Some(r), _) if r.owner_token == id => {
-                format!("the lease of {} (fence {})", r.describe_holder(), r.fence)
-            }
-            (_, Some(n)) if !n.id.is_empty() && n.id == id => {
-                format!(
-                    "terraform's own lock {} ({} by {} since {})",
-                    n.id, n.operation, n.who, n.created
-                )
-            }
-            _ => {
+        let lease_targeted = lease
+            .as_ref()
+            .filter(|r| r.is_held() && r.owner_token == id);
+        let native_targeted = natives
+            .iter()
+            .find(|n| !n.lock().id.is_empty() && n.lock().id == id);
+        let what = match (lease_targeted, native_targeted) {
+            (Some(r), _) => format!("the lease of {} (fence {})", r.describe_holder(), r.fence),
+            (None, Some(n)) => n.describe(),
+            (None, None) => {
                 let mut known = Vec::new();
-                if let Some(r) = &lease {
+                if let Some(r) = lease.as_ref().filter(|r| r.is_held()) {
                     known.push(format!("the lease's token is {}", r.owner_token));
                 }
-                if let Some(n) = &native {
-                    known.push(format!("terraform's lock ID is {}", n.id));
-                }
+                known.extend(
+                    natives
+                        .iter()
+                        .map(|n| format!("{} has the ID {}", n.describe(), n.lock().id)),
+                );
                 let known = if known.is_empty() {
                     "nothing is locked".to_string()
                 } else {
@@ -294,22 +273,16 @@ impl Context<'_> {
             }
         };
         self.confirm(&what)?;
-        let lease_targeted = lease.as_ref().filter(|r| r.owner_token == id);
-        let removed = match (lease_targeted, &native) {
-            (Some(r), _) => format!("lease of {} (fence {})", r.describe_holder(), r.fence),
-            (None, Some(n)) => format!("terraform lock {} ({} by {})", n.id, n.operation, n.who),
-            (None, None) => unreachable!("matched above"),
-        };
         // The audit record first: no removal is ever unrecorded.
         let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
         event.outcome = Some("unguarded".into());
         event.previous_holder = lease_targeted
             .map(|r| r.describe_holder())
-            .or_else(|| native.as_ref().map(|n| n.who.clone()));
+            .or_else(|| native_targeted.map(|n| n.lock().who.clone()));
         event.previous_fence = lease_targeted.map(|r| r.fence);
-        event.removed = vec![removed.clone()];
+        event.removed = vec![what.clone()];
         self.audit(event.clone()).await?;
-        let refused = match (lease_targeted, &native) {
+        let refused = match (lease_targeted, native_targeted) {
             (Some(r), _) => match self
                 .table
                 .force_release(r, &self.who, false)
@@ -321,15 +294,8 @@ impl Context<'_> {
                     Some(ForceRelease::why_refused(found.as_deref(), r).1)
                 }
             },
-            (None, Some(n)) => {
-                let (tf_table, _) = self.target.terraform_lock.as_ref().expect("read from it");
-                let deleted = self
-                    .table
-                    .delete_terraform_lock(tf_table, n)
-                    .await
-                    .map_err(|e| e.error)?;
-                (!deleted).then(|| "terraform's lock changed meanwhile".to_string())
-            }
+            (None, Some(n)) => (!n.remove(self.table, self.s3).await?)
+                .then(|| format!("{} changed meanwhile", n.describe())),
             (None, None) => unreachable!("matched above"),
         };
         if let Some(why) = refused {
@@ -338,8 +304,8 @@ impl Context<'_> {
         }
         self.say(
             "unlocked",
-            &format!("unlocked {lock_key}: removed {removed} (unverified)"),
-            &[removed],
+            &format!("unlocked {lock_key}: removed {what} (unverified)"),
+            std::slice::from_ref(&what),
         );
         Ok(0)
     }

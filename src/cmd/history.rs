@@ -73,6 +73,8 @@ fn describe(e: &Event, with_key: bool) -> String {
         Kind::Wait => "wait",
         Kind::Takeover => "takeover",
         Kind::ForceUnlock => "force-unlock",
+        Kind::OutsideWrite => "outside-write",
+        Kind::StateAck => "state-ack",
     };
     parts.push(format!("{kind:<12}"));
     parts.push(e.who.clone());
@@ -110,6 +112,21 @@ fn describe(e: &Event, with_key: bool) -> String {
     }
     if !e.removed.is_empty() {
         parts.push(format!("removed {}", e.removed.join(", ")));
+    }
+    let state = |m: &std::collections::HashMap<String, String>| {
+        let serial = m
+            .get("serial")
+            .map(|s| format!("serial {s}"))
+            .unwrap_or_else(|| "no state".into());
+        match m.get("version_id") {
+            Some(v) => format!("{serial} (version {v})"),
+            None => serial,
+        }
+    };
+    match (&e.state_before, &e.state_after) {
+        (Some(b), Some(a)) if b != a => parts.push(format!("state {} → {}", state(b), state(a))),
+        (Some(b), _) => parts.push(format!("state {}", state(b))),
+        _ => {}
     }
     if let Some(reason) = &e.reason {
         parts.push(format!("reason: {reason:?}"));

@@ -7,6 +7,8 @@ pub mod history;
 pub mod passthrough;
 pub mod run;
 pub mod setup;
+pub mod state;
+pub mod state_guard;
 pub mod stats;
 pub mod status;
 

@@ -7,12 +7,13 @@ use std::io::IsTerminal;
 use chrono::Utc;
 
 use super::runtime;
+use super::state_guard::StateGuard;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder::Holder;
-use crate::lock::{LeaseTable, wait};
+use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 use crate::supervise::{self, Outcome, child, heartbeat::NativeLock, signals::Signals};
@@ -73,6 +74,8 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
         guarded,
         interactive,
         lock_key_from_env: global.lock_key_from_env,
+        strict: global.strict,
+        backup: global.backup,
     };
     runtime()?.block_on(guard(context))
 }
@@ -86,6 +89,8 @@ struct Context<'a> {
     guarded: Guarded,
     interactive: bool,
     lock_key_from_env: bool,
+    strict: bool,
+    backup: bool,
 }
 
 async fn guard(cx: Context<'_>) -> Result<u8> {
@@ -98,18 +103,36 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         guarded,
         interactive,
         lock_key_from_env,
+        strict,
+        backup,
     } = cx;
     let mut signals = Signals::install()
         .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
-    let dynamo = aws::connect(&target.aws).await?;
+    let aws = aws::load(&target.aws).await?;
+    let dynamo = aws.dynamo();
     let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
     let history = History::new(dynamo, &target.table, timing.history_retention);
+    let guard = target.state.as_ref().map(|(bucket, key)| {
+        StateGuard::new(aws.s3(), bucket, key, &target.lock_key, strict, backup)
+    });
     let wait = wait::Wait {
         lease: timing.lease,
         timeout: timing.lock_timeout,
         takeover: timing.takeover_stale,
     };
-    let acquired = match wait::acquire(&table, &holder, &wait, &mut signals, reporter).await {
+    // The state is read while the lock is requested: no extra round trip
+    // when the lock is free (read again below if we had to wait).
+    let observe_early = async {
+        match &guard {
+            Some(g) => g.observe(reporter).await,
+            None => None,
+        }
+    };
+    let (acquired, early) = tokio::join!(
+        wait::acquire(&table, &holder, &wait, &mut signals, reporter),
+        observe_early
+    );
+    let acquired = match acquired {
         Ok(a) => a,
         Err(e) => {
             if let Some(event) = wait_event(&e, &target.lock_key, &holder) {
@@ -120,13 +143,44 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     };
     let lease = acquired.lease.clone();
     if let Some(took) = &acquired.took_over {
-        let event = takeover(&table, &target, &holder, &lease, took, reporter).await;
+        let event = takeover(&table, &aws.s3(), &target, &holder, &lease, took, reporter).await;
         record(&history, &event, reporter).await;
+    }
+    // The state guard: what is there now against what the last release saw.
+    let before = match &guard {
+        Some(g) if !acquired.waited.is_zero() => g.observe(reporter).await,
+        _ => early,
+    };
+    if let Some(g) = &guard {
+        if let Err(e) = g
+            .check(before.as_ref(), &lease, &holder.who(), &history, reporter)
+            .await
+        {
+            // Refused before running: the remembered state stays as it was,
+            // so the next run refuses too, until `tflock state ack`.
+            supervise::release(
+                &table,
+                &lease,
+                std::time::Duration::ZERO,
+                SeenUpdate::Keep,
+                reporter,
+            )
+            .await;
+            return Err(e);
+        }
+        g.back_up(before.as_ref(), reporter).await;
     }
     // A signal that arrived just as the lock was granted (Ctrl-C typed a
     // moment too late to end the wait) means: do not start after all.
     if let Some(sig) = signals.pending() {
-        supervise::release(&table, &lease, std::time::Duration::ZERO, reporter).await;
+        supervise::release(
+            &table,
+            &lease,
+            std::time::Duration::ZERO,
+            SeenUpdate::Keep,
+            reporter,
+        )
+        .await;
         let sig = sig.signal();
         return Err(Error::Interrupted {
             signal: sig as i32,
@@ -136,12 +190,13 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             contended: false,
         });
     }
-    let native = target
-        .terraform_lock
-        .clone()
-        .map(|(table, lock_id)| NativeLock {
-            table,
-            lock_id,
+    let native =
+        (target.terraform_lock.is_some() || target.lockfile.is_some()).then(|| NativeLock {
+            item: target.terraform_lock.clone(),
+            file: target
+                .lockfile
+                .clone()
+                .map(|(bucket, key)| (aws.s3(), bucket, key)),
             who: holder.who(),
             acquired_at: Utc::now(),
         });
@@ -178,6 +233,10 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     )
     .await;
     let held = finished.as_ref().map(|f| f.held).unwrap_or_default();
+    let after = match &guard {
+        Some(g) => g.observe(reporter).await,
+        None => None,
+    };
     let mut event = Event::new(Kind::Run, &target.lock_key, &holder.who());
     event.operation = Some(holder.operation.clone());
     event.fence = Some(lease.fence);
@@ -199,9 +258,18 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         }
         Err(e) => event.outcome = Some(format!("not started: {e}")),
     }
+    event.state_before = before.as_ref().map(crate::state::reference);
+    event.state_after = after.as_ref().map(crate::state::reference);
+    // What the next run compares with: the state as we leave it, or, when it
+    // could not be read, nothing (never a stale baseline: a false alarm).
+    let seen = match (&guard, &after) {
+        (Some(_), Some(after)) => SeenUpdate::Set(after),
+        (Some(_), None) => SeenUpdate::Forget,
+        (None, _) => SeenUpdate::Keep,
+    };
     // Both after the child has exited; neither waits for the other.
     tokio::join!(
-        supervise::release(&table, &lease, held, reporter),
+        supervise::release(&table, &lease, held, seen, reporter),
         record(&history, &event, reporter)
     );
     finished.map(|f| f.exit_code)
@@ -237,6 +305,7 @@ fn wait_event(err: &Error, lock_key: &str, holder: &Holder) -> Option<Event> {
 /// attributable to it, and describes what was done for the history.
 async fn takeover(
     table: &LeaseTable,
+    s3: &crate::aws::S3,
     target: &Target,
     holder: &Holder,
     lease: &crate::lock::Lease,
@@ -255,33 +324,30 @@ async fn takeover(
         "lease of {} (fence {})",
         previous.holder, previous.fence
     ));
-    if let Some((tf_table, id)) = &target.terraform_lock {
-        match table.read_terraform_lock(tf_table, id).await {
-            Ok(Some(native)) if native.attributable_to(previous) => {
-                match table.delete_terraform_lock(tf_table, &native).await {
+    match crate::lock::native::read_all(target, table, s3).await {
+        Ok(natives) => {
+            for n in natives {
+                if !n.lock().attributable_to(previous) {
+                    reporter.warn(&format!(
+                        "{} is not the dead holder's; left in place",
+                        n.describe()
+                    ));
+                    continue;
+                }
+                match n.remove(table, s3).await {
                     Ok(true) => {
-                        reporter.warn(&format!(
-                            "removed terraform's own lock {} left by {}",
-                            native.id, native.who
-                        ));
-                        event.removed.push(format!("terraform lock {}", native.id));
+                        reporter.warn(&format!("removed {}", n.describe()));
+                        event.removed.push(n.describe());
                     }
-                    Ok(false) => {
-                        reporter.warn("terraform's own lock changed meanwhile; left in place")
-                    }
-                    Err(e) => reporter.warn(&format!(
-                        "could not remove terraform's own lock: {}",
-                        e.error
+                    Ok(false) => reporter.warn(&format!(
+                        "{} changed meanwhile; left in place",
+                        n.describe()
                     )),
+                    Err(e) => reporter.warn(&format!("could not remove {}: {e}", n.describe())),
                 }
             }
-            Ok(Some(native)) => reporter.warn(&format!(
-                "terraform's own lock {} ({} by {}) is not the dead holder's; left in place",
-                native.id, native.operation, native.who
-            )),
-            Ok(None) => {}
-            Err(e) => reporter.warn(&format!("could not read terraform's own lock: {}", e.error)),
         }
+        Err(e) => reporter.warn(&format!("could not read terraform's own locks: {e}")),
     }
     reporter.warn(&format!(
         "took over lock {} from {} (silent for {}); fence {}",

@@ -22,10 +22,20 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
     let workdir = std::env::current_dir()
         .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?;
     let target = Target::resolve(global, &workdir, &process_env)?;
-    let (lease, native) = runtime()?.block_on(async {
-        let dynamo = aws::connect(&target.aws).await?;
-        let table = LeaseTable::new(dynamo, &target.table, &target.lock_key);
-        let lease = table.read().await.map_err(|e| e.error)?;
+    let (lease, native, state, lockfile) = runtime()?.block_on(async {
+        let aws = aws::load(&target.aws).await?;
+        let table = LeaseTable::new(aws.dynamo(), &target.table, &target.lock_key);
+        let read_state = async {
+            match &target.state {
+                // Best effort: the lock is what status is about.
+                Some((bucket, key)) => crate::state::observe(&aws.s3(), bucket, key, None)
+                    .await
+                    .ok(),
+                None => None,
+            }
+        };
+        let (lease, state) = tokio::join!(table.read(), read_state);
+        let lease = lease.map_err(|e| e.error)?;
         let native = match &target.terraform_lock {
             Some((t, id)) => table
                 .read_terraform_lock(t, id)
@@ -33,9 +43,25 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
                 .map_err(|e| e.error)?,
             None => None,
         };
-        Ok::<_, Error>((lease, native))
+        let lockfile = match &target.lockfile {
+            Some((bucket, key)) => crate::lock::lockfile::read(&aws.s3(), bucket, key)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        Ok::<_, Error>((lease, native, state, lockfile))
     })?;
     let now = Utc::now();
+    // Written outside the lock: it differs from what the last release saw,
+    // while nobody holds the lock (a holder's own terraform writes it).
+    let changed_outside = match (&lease, &state) {
+        (Some(r), Some(now_seen)) if !r.is_held() => r
+            .state_seen
+            .as_ref()
+            .map(|seen| crate::state::compare(seen, now_seen) != crate::state::Change::Unchanged),
+        _ => None,
+    };
     let text = if reporter.json() {
         let mut v = status_json(
             &target.lock_key,
@@ -49,16 +75,81 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
                 "terraform_lock_id".into(),
                 json!(target.terraform_lock.as_ref().map(|(_, id)| id)),
             );
+            if target.lockfile.is_some() {
+                map.insert(
+                    "terraform_lockfile".into(),
+                    lockfile
+                        .as_ref()
+                        .map(|f| json!(f.lock))
+                        .unwrap_or(Value::Null),
+                );
+            }
+            let snapshot = state.as_ref().and_then(crate::state::Seen::snapshot);
+            map.insert(
+                "state".into(),
+                match (&state, snapshot) {
+                    (None, _) => Value::Null,
+                    (Some(_), None) => {
+                        json!({"object": "missing", "changed_outside_lock": changed_outside})
+                    }
+                    (Some(_), Some(s)) => json!({
+                        "etag": s.etag,
+                        "version_id": s.version_id,
+                        "last_modified": time(s.last_modified),
+                        "size": s.size,
+                        "serial": s.serial,
+                        "lineage": s.lineage,
+                        "not_json": s.not_json,
+                        "changed_outside_lock": changed_outside,
+                    }),
+                },
+            );
         }
         format!("{v:#}\n")
     } else {
-        status_text(
+        let mut text = status_text(
             &target.lock_key,
             &target.table,
             lease.as_ref(),
             native.as_ref(),
             now,
-        )
+        );
+        if let Some((bucket, key)) = &target.lockfile {
+            let line = match &lockfile {
+                None => format!("none (s3://{bucket}/{key})"),
+                Some(f) => format!(
+                    "{} {} by {} since {}",
+                    f.lock.id, f.lock.operation, f.lock.who, f.lock.created
+                ),
+            };
+            text.push_str(&format!("{:<15} {line}\n", "tf lockfile"));
+        }
+        if let Some(seen) = &state {
+            let line = match seen.snapshot() {
+                None => "no state object yet".to_string(),
+                Some(s) => format!(
+                    "serial {}{}{}",
+                    s.serial
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "?".into()),
+                    s.version_id
+                        .as_deref()
+                        .map(|v| format!(", version {v}"))
+                        .unwrap_or_default(),
+                    if s.not_json {
+                        ", NOT a terraform state"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            let flag = match changed_outside {
+                Some(true) => " - WRITTEN OUTSIDE THE LOCK since the last tflock run",
+                _ => "",
+            };
+            text.push_str(&format!("{:<15} {line}{flag}\n", "state"));
+        }
+        text
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -1,5 +1,7 @@
 //! The lease lock: its record, its protocol on DynamoDB, and waiting for it.
 
+pub mod lockfile;
+pub mod native;
 pub mod observe;
 pub mod record;
 pub mod schema;
@@ -8,4 +10,4 @@ pub mod update;
 pub mod wait;
 
 pub use record::{LeaseRecord, TerraformLock};
-pub use table::{Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew};
+pub use table::{Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew, SeenUpdate};

@@ -34,6 +34,8 @@ pub mod attr {
     /// lease (and its fence) is never collected.
     pub const GC_AT: &str = "gc_at";
     pub const TERRAFORM_LOCK_ID: &str = "terraform_lock_id";
+    /// The state object as the last release left it (JSON; see `state.rs`).
+    pub const STATE_SEEN: &str = "state_seen";
     /// The holder's place in the queue (its ticket), kept while it holds.
     pub const TICKET: &str = "ticket";
     /// The next ticket a waiter will get.
@@ -103,6 +105,8 @@ pub struct LeaseRecord {
     /// Who released it, when it was not its holder (force-unlock).
     pub released_by: Option<String>,
     pub terraform_lock_id: Option<String>,
+    /// The state object as the last release left it; `None` before any.
+    pub state_seen: Option<crate::state::Seen>,
     /// The holder's ticket (absent on leases taken before the queue existed).
     pub ticket: Option<u64>,
     pub queue: Queue,
@@ -217,6 +221,10 @@ impl LeaseRecord {
             released_at: released.map(|m| opt_time(m, "at")).transpose()?.flatten(),
             released_by: released.map(|m| opt_s(m, "by")).transpose()?.flatten(),
             terraform_lock_id: opt_s(item, attr::TERRAFORM_LOCK_ID)?,
+            // Advisory: one that does not parse is as good as none.
+            state_seen: item
+                .get(attr::STATE_SEEN)
+                .and_then(crate::state::Seen::from_attribute),
             ticket: opt_n(item, attr::TICKET)?,
             queue: Queue {
                 next_ticket: opt_n(item, attr::NEXT_TICKET)?,
@@ -352,21 +360,27 @@ impl TerraformLock {
             .cloned()
             .unwrap_or_default();
         let raw_info = item.get("Info").and_then(|v| v.as_s().ok()).cloned();
+        TerraformLock::from_info(&key, raw_info)
+    }
+
+    /// Parses terraform's LockInfo JSON (the DynamoDB item's `Info`, or the
+    /// body of an S3 lockfile) found at `key`.
+    pub fn from_info(key: &str, raw_info: Option<String>) -> TerraformLock {
         let parsed: Option<TerraformLock> = raw_info
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok());
         let mut lock = parsed.unwrap_or_else(|| TerraformLock {
             id: String::new(),
             operation: String::new(),
-            info: "(no readable Info attribute)".into(),
+            info: "(no readable lock information)".into(),
             who: String::new(),
             version: String::new(),
             created: String::new(),
-            path: key.clone(),
+            path: key.to_string(),
             path_key: String::new(),
             raw_info: None,
         });
-        lock.path_key = key;
+        lock.path_key = key.to_string();
         lock.raw_info = raw_info;
         lock
     }

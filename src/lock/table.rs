@@ -50,6 +50,8 @@ pub struct Lease {
     pub duration: Duration,
     /// Our ticket in the line: releasing hands `serving` to the next one.
     pub ticket: Option<u64>,
+    /// The state object as the previous holder's release left it.
+    pub state_seen: Option<crate::state::Seen>,
 }
 
 /// What an acquisition may take.
@@ -94,6 +96,18 @@ pub enum Renew {
     /// The lease is no longer ours (force-unlocked or taken over): the item
     /// as found, if any.
     Lost(Option<Box<LeaseRecord>>),
+}
+
+/// What a release does with the remembered state object (`state_seen`).
+#[derive(Debug, Clone, Copy)]
+pub enum SeenUpdate<'a> {
+    /// Leave it as it is (a run refused before it started).
+    Keep,
+    /// The state as the run left it.
+    Set(&'a crate::state::Seen),
+    /// Unknown now (not read, or a holder died after writing who knows
+    /// what): no baseline for the next run to compare with.
+    Forget,
 }
 
 /// The answer to a force release.
@@ -356,6 +370,9 @@ impl LeaseTable {
                 .set(format!("{ticket} = {mine}"))
                 .set(format!("{serving} = {mine}"))
                 .remove(waiter);
+                // What the dead holder wrote is unknown: no baseline.
+                let seen = e.name(attr::STATE_SEEN);
+                e.remove(seen);
             }
         }
         let req = self
@@ -364,7 +381,9 @@ impl LeaseTable {
             .update_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .return_values(ReturnValue::UpdatedNew)
+            // The whole item: our fence and ticket, and the state as the
+            // last release left it.
+            .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let doing = format!("acquire lock {}", self.lock_key);
         match e.to_update(req).send().await {
@@ -384,6 +403,10 @@ impl LeaseTable {
                     fence,
                     duration,
                     ticket: number(attr::TICKET),
+                    state_seen: out
+                        .attributes()
+                        .and_then(|a| a.get(attr::STATE_SEEN))
+                        .and_then(crate::state::Seen::from_attribute),
                 }))
             }
             Err(err) => match is_conditional_failure(&err) {
@@ -590,6 +613,7 @@ impl LeaseTable {
                 fence: found.fence,
                 duration,
                 ticket: found.ticket,
+                state_seen: found.state_seen,
             });
         }
         Acquire::Held(Box::new(found))
@@ -664,11 +688,21 @@ impl LeaseTable {
     ///
     /// `ticket` is the holder's place in line: releasing passes the turn to
     /// the next ticket (`serving = ticket + 1`).
-    pub async fn release(&self, token: &str, ticket: Option<u64>) -> Result<Release, CallError> {
-        Ok(match self.mark_released(token, None, ticket, None).await? {
-            None => Release::Released,
-            Some(found) => Release::NotOurs(found),
-        })
+    ///
+    /// `seen` is the state object as the run left it, remembered for the next
+    /// acquisition to compare with (the state guard).
+    pub async fn release(
+        &self,
+        token: &str,
+        ticket: Option<u64>,
+        seen: SeenUpdate<'_>,
+    ) -> Result<Release, CallError> {
+        Ok(
+            match self.mark_released(token, None, ticket, None, seen).await? {
+                None => Release::Released,
+                Some(found) => Release::NotOurs(found),
+            },
+        )
     }
 
     /// Releases a lease that is not ours, proved stale by observation:
@@ -687,7 +721,14 @@ impl LeaseTable {
         let rvn = exact_rvn.then_some(observed.rvn.as_str());
         Ok(
             match self
-                .mark_released(&observed.owner_token, Some(rvn), observed.ticket, Some(by))
+                // Whatever the dead holder wrote is unknown.
+                .mark_released(
+                    &observed.owner_token,
+                    Some(rvn),
+                    observed.ticket,
+                    Some(by),
+                    SeenUpdate::Forget,
+                )
                 .await?
             {
                 None => ForceRelease::Released,
@@ -707,6 +748,7 @@ impl LeaseTable {
         forced: Option<Option<&str>>,
         ticket: Option<u64>,
         by: Option<&str>,
+        seen: SeenUpdate<'_>,
     ) -> Result<Option<Option<Box<LeaseRecord>>>, CallError> {
         let mut e = Expr::default();
         let owner_name = e.name(attr::OWNER);
@@ -730,6 +772,20 @@ impl LeaseTable {
             if let Some(rvn) = rvn {
                 let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
                 e.condition(format!("{name} = {value}"));
+            }
+        }
+        match seen {
+            SeenUpdate::Keep => {}
+            SeenUpdate::Set(seen) => {
+                let (name, value) = (
+                    e.name(attr::STATE_SEEN),
+                    e.value("seen", seen.to_attribute()),
+                );
+                e.set(format!("{name} = {value}"));
+            }
+            SeenUpdate::Forget => {
+                let name = e.name(attr::STATE_SEEN);
+                e.remove(name);
             }
         }
         if let Some(t) = ticket {
@@ -807,6 +863,35 @@ impl LeaseTable {
                 Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
                 _ => Err(self.call_error(&format!("delete lock {}", self.lock_key), err).await),
             },
+        }
+    }
+
+    /// `tflock state ack`: remembers the state as it is now as the baseline
+    /// for the next run, while the lock is free. `Ok(false)` when it is held
+    /// (or there is no lease item: then there is no baseline to replace).
+    pub async fn acknowledge(&self, now: &crate::state::Seen) -> Result<bool, CallError> {
+        let mut e = Expr::default();
+        let state = e.name(attr::STATE);
+        let released = e.value("released", s(record::STATE_RELEASED));
+        let (seen, value) = (
+            e.name(attr::STATE_SEEN),
+            e.value("seen", now.to_attribute()),
+        );
+        // Only on an existing, released lease (never creates an item).
+        e.condition(format!("{state} = {released}"))
+            .set(format!("{seen} = {value}"));
+        let req = self
+            .dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key));
+        match e.to_update(req).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
+            Err(err) => Err(self
+                .call_error(&format!("acknowledge the state of {}", self.lock_key), err)
+                .await),
         }
     }
 

@@ -152,7 +152,7 @@ pub async fn acquire(
                     let answer = request.await;
                     if let (Step::Claim(_), Ok(Answer::Acquired(lease))) = (&step, &answer) {
                         // It landed: hand it straight back.
-                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket)).await;
+                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket, super::SeenUpdate::Keep)).await;
                     }
                     let maybe = matches!(step, Step::Claim(_)) && !matches!(answer, Ok(Answer::Observed(_)));
                     break Err(w.interrupted(maybe, sig.signal()).await);
@@ -540,7 +540,8 @@ impl Waiting<'_> {
 /// answer. Conditional on our token, so it changes nothing otherwise. Returns
 /// a warning when it cannot confirm that nothing of ours is left.
 async fn take_back(table: &LeaseTable, token: &str) -> Option<String> {
-    let released = tokio::time::timeout(SETTLE, table.release(token, None)).await;
+    let released =
+        tokio::time::timeout(SETTLE, table.release(token, None, super::SeenUpdate::Keep)).await;
     let confirmed = matches!(released, Ok(Ok(_)))
         && matches!(
             tokio::time::timeout(SETTLE, table.read()).await,

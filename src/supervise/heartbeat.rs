@@ -25,12 +25,15 @@ const NATIVE_LOOKS: u32 = 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lost(pub String);
 
-/// Where terraform's own lock item is, and how to recognise ours: it is
-/// recorded in the lease once seen, so force-unlock can attribute it.
+/// Where terraform's own lock is (the DynamoDB item, or else the S3
+/// lockfile), and how to recognise ours: its ID is recorded in the lease once
+/// seen, so force-unlock can attribute it.
 #[derive(Debug, Clone)]
 pub struct NativeLock {
-    pub table: String,
-    pub lock_id: String,
+    /// (table, LockID) of terraform's DynamoDB lock item.
+    pub item: Option<(String, String)>,
+    /// The S3 client and (bucket, key) of terraform's lockfile.
+    pub file: Option<(crate::aws::S3, String, String)>,
     pub who: String,
     pub acquired_at: DateTime<Utc>,
 }
@@ -170,11 +173,16 @@ impl Heartbeat {
     /// `user@host`, created after we acquired (same machine, same clock).
     async fn observe_native(&self) -> Option<String> {
         let native = self.native.as_ref()?;
-        let lock = self
-            .table
-            .read_terraform_lock(&native.table, &native.lock_id)
-            .await
-            .ok()??;
+        let lock = match (&native.item, &native.file) {
+            (Some((table, id)), _) => self.table.read_terraform_lock(table, id).await.ok()??,
+            (None, Some((s3, bucket, key))) => {
+                crate::lock::lockfile::read(s3, bucket, key)
+                    .await
+                    .ok()??
+                    .lock
+            }
+            (None, None) => return None,
+        };
         let created = DateTime::parse_from_rfc3339(&lock.created).ok()?;
         let ours = lock.who == native.who
             && created.with_timezone(&Utc) >= native.acquired_at - chrono::Duration::seconds(1);

@@ -202,8 +202,20 @@ fn forward(sig: Received, target: Target, interactive: bool, reporter: &Reporter
 }
 
 /// Releases the lease after the child has exited (or never started).
-pub async fn release(table: &LeaseTable, lease: &Lease, held: Duration, reporter: &Reporter) {
-    match tokio::time::timeout(RELEASE_TIMEOUT, table.release(&lease.token, lease.ticket)).await {
+/// `seen`: the state object as the run left it, for the state guard.
+pub async fn release(
+    table: &LeaseTable,
+    lease: &Lease,
+    held: Duration,
+    seen: crate::lock::SeenUpdate<'_>,
+    reporter: &Reporter,
+) {
+    match tokio::time::timeout(
+        RELEASE_TIMEOUT,
+        table.release(&lease.token, lease.ticket, seen),
+    )
+    .await
+    {
         Ok(Ok(Release::Released)) => reporter.event(Event::Released {
             lock_key: table.lock_key(),
             fence: lease.fence,

@@ -220,11 +220,31 @@ fn cases() -> Vec<Case> {
             "value is required",
         ),
         case(
-            "bad takeover value",
+            "takeover flag given a value",
             &["--takeover-stale=maybe", "run", "--", "true"],
+            64,
+            "unexpected value",
+        ),
+        case(
+            "state versions bad limit",
+            &["state", "versions", "--limit", "x"],
             64,
             "invalid value",
         ),
+        case(
+            "bad takeover env",
+            &["run", "--", "true"],
+            64,
+            "invalid value",
+        )
+        .env("TFLOCK_TAKEOVER_STALE", "maybe"),
+        case(
+            "bad strict env",
+            &["run", "--", "true"],
+            64,
+            "invalid value",
+        )
+        .env("TFLOCK_STRICT", "sometimes"),
         // Configuration (78).
         case(
             "no backend",

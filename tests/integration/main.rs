@@ -14,4 +14,5 @@ mod interactive;
 mod operations;
 mod recovery;
 mod signals;
+mod state_guard;
 mod terraform_runs;

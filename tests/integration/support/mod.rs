@@ -200,6 +200,16 @@ impl Fixture {
     /// fixture's bucket and table, initialised. Each apply runs a
     /// `local-exec` that logs its start and end and sleeps `sleep_seconds`.
     pub fn terraform_dir(&self, name: &str) -> PathBuf {
+        self.terraform_dir_locking(name, &format!("dynamodb_table = \"{}\"", self.table))
+    }
+
+    /// A terraform directory whose backend locks with an S3 lockfile
+    /// (`use_lockfile = true`, terraform 1.10+) and no DynamoDB table.
+    pub fn terraform_dir_with_lockfile(&self, name: &str) -> PathBuf {
+        self.terraform_dir_locking(name, "use_lockfile = true")
+    }
+
+    fn terraform_dir_locking(&self, name: &str, locking: &str) -> PathBuf {
         let dir = self.path(name);
         std::fs::create_dir_all(&dir).unwrap();
         let endpoint = self.moto.endpoint();
@@ -209,7 +219,7 @@ impl Fixture {
     bucket                      = "{bucket}"
     key                         = "app/terraform.tfstate"
     region                      = "us-east-1"
-    dynamodb_table              = "{table}"
+    {locking}
     endpoints                   = {{ s3 = "{endpoint}", dynamodb = "{endpoint}" }}
     use_path_style              = true
     skip_credentials_validation = true
@@ -238,7 +248,6 @@ resource "terraform_data" "work" {{
 }}
 "#,
             bucket = self.bucket,
-            table = self.table,
         );
         std::fs::write(dir.join("main.tf"), main_tf).unwrap();
         let mut init = Command::new("terraform");

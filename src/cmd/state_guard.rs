@@ -1,0 +1,137 @@
+//! The state guard around a guarded run (issue #4): read the state object
+//! before the command and after it, compare what the last release saw with
+//! what is there now, warn (or, with `--strict`, refuse) when someone wrote
+//! it without the lock, and back it up first when the bucket keeps no
+//! versions and `--backup` asks.
+
+use crate::aws::S3;
+use crate::error::Error;
+use crate::history::{Event, History, Kind};
+use crate::lock::Lease;
+use crate::output::Reporter;
+use crate::state::{self, Seen};
+
+pub struct StateGuard {
+    s3: S3,
+    bucket: String,
+    key: String,
+    lock_key: String,
+    pub strict: bool,
+    pub backup: bool,
+}
+
+impl StateGuard {
+    pub fn new(
+        s3: S3,
+        bucket: &str,
+        key: &str,
+        lock_key: &str,
+        strict: bool,
+        backup: bool,
+    ) -> StateGuard {
+        StateGuard {
+            s3,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            lock_key: lock_key.to_string(),
+            strict,
+            backup,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// The state now; a failure is a warning (the lock is tflock's job;
+    /// terraform reports its own trouble reading state) and `None`.
+    pub async fn observe(&self, reporter: &Reporter) -> Option<Seen> {
+        match state::observe(&self.s3, &self.bucket, &self.key, None).await {
+            Ok(seen) => Some(seen),
+            Err(e) => {
+                reporter.warn(&format!("could not read the state to check it: {e}"));
+                None
+            }
+        }
+    }
+
+    /// After acquiring: compares the state with what the last release saw.
+    /// A change is reported and recorded; with `--strict` it (and a state
+    /// that is not JSON) refuses the run (78) until `tflock state ack`.
+    pub async fn check(
+        &self,
+        now: Option<&Seen>,
+        lease: &Lease,
+        who: &str,
+        history: &History,
+        reporter: &Reporter,
+    ) -> Result<(), Error> {
+        let Some(now) = now else { return Ok(()) };
+        if let Some(s) = now.snapshot()
+            && s.not_json
+        {
+            let what = format!(
+                "the state object {} is not a terraform state (not JSON)",
+                self.url()
+            );
+            if self.strict {
+                return Err(Error::config(format!("{what}; refusing to run (--strict)")));
+            }
+            reporter.warn(&what);
+        }
+        let Some(before) = &lease.state_seen else {
+            return Ok(()); // the first guarded run, or after a recovery: no baseline
+        };
+        let change = state::compare(before, now);
+        let Some(description) = change.describe(&self.lock_key) else {
+            return Ok(());
+        };
+        let mut event = Event::new(Kind::OutsideWrite, &self.lock_key, who);
+        event.state_before = Some(state::reference(before));
+        event.state_after = Some(state::reference(now));
+        event.reason = Some(description.clone());
+        super::run::record(history, &event, reporter).await;
+        let advice = if before
+            .snapshot()
+            .and_then(|s| s.version_id.as_ref())
+            .is_some()
+        {
+            " (`tflock state versions` lists the versions to restore from)"
+        } else {
+            ""
+        };
+        if self.strict {
+            return Err(Error::config(format!(
+                "{description}{advice}; refusing to run (--strict): check it, then `tflock state ack`"
+            )));
+        }
+        if change.is_alarming() {
+            reporter.warn(&format!("!!! {description}{advice}"));
+        } else {
+            reporter.warn(&format!("{description}{advice}"));
+        }
+        Ok(())
+    }
+
+    /// With `--backup`, copies the state before the run when the bucket
+    /// keeps no versions (a versioned bucket already keeps it).
+    pub async fn back_up(&self, now: Option<&Seen>, reporter: &Reporter) {
+        if !self.backup {
+            return;
+        }
+        match now.and_then(Seen::snapshot) {
+            None => reporter.detail("no state object yet: nothing to back up"),
+            Some(s) if s.version_id.is_some() => reporter.detail(&format!(
+                "the bucket keeps versions: version {} is the backup",
+                s.version_id.as_deref().unwrap_or_default()
+            )),
+            Some(_) => match state::backup(&self.s3, &self.bucket, &self.key).await {
+                Ok(copy) => reporter.info(&format!(
+                    "backed up the state to s3://{}/{copy}",
+                    self.bucket
+                )),
+                Err(e) => reporter.warn(&format!("could not back up the state: {e}")),
+            },
+        }
+    }
+}

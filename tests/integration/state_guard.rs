@@ -1,0 +1,328 @@
+//! The state guard (issue #4): writes to the state made outside the lock
+//! are seen, reported, recorded, and (with --strict) refused until
+//! acknowledged; versions and backups make them recoverable.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+const STATE_KEY: &str = "app/terraform.tfstate";
+
+fn apply(f: &Fixture, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    output(
+        f.tflock_in(dir)
+            .args(extra)
+            .args(["apply", "-auto-approve", "-no-color"]),
+    )
+}
+
+fn plain_terraform_apply(f: &Fixture, dir: &std::path::Path) {
+    let mut cmd = std::process::Command::new("terraform");
+    f.scrub(&mut cmd);
+    let out = output(
+        cmd.current_dir(dir)
+            .args(["apply", "-auto-approve", "-no-color"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+fn put_state(f: &Fixture, body: &str) {
+    let (status, _) = moto::s3(
+        f.moto.port,
+        "PUT",
+        &format!("/{}/{STATE_KEY}", f.bucket),
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200);
+}
+
+fn status_state(f: &Fixture, dir: &std::path::Path) -> serde_json::Value {
+    let out = output(f.tflock_in(dir).args(["status", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["state"].clone()
+}
+
+#[test]
+fn a_plain_terraform_apply_between_guarded_runs_is_reported_and_recorded() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    // The first run: no state object yet, nothing to compare, no warning.
+    let out = apply(&f, &dir, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("outside the lock"),
+        "{}",
+        stderr(&out)
+    );
+    let state = status_state(&f, &dir);
+    assert_eq!(state["changed_outside_lock"], false, "{state}");
+    let serial = state["serial"].as_u64().unwrap();
+
+    plain_terraform_apply(&f, &dir);
+    let state = status_state(&f, &dir);
+    assert_eq!(state["changed_outside_lock"], true, "{state}");
+    assert!(state["serial"].as_u64().unwrap() > serial);
+
+    let out = apply(&f, &dir, &[]);
+    assert_eq!(code(&out), 0, "not --strict: it runs: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("was written outside the lock"), "{err}");
+    assert!(
+        err.contains(&format!("serial {serial} when tflock last released it")),
+        "{err}"
+    );
+    let key = f.terraform_lock_id();
+    let events = f.history(&key);
+    let outside = events
+        .iter()
+        .find(|e| e["kind"] == "outside_write")
+        .expect("recorded");
+    assert_eq!(outside["state_before"]["serial"], serial.to_string());
+    let runs: Vec<_> = events.iter().filter(|e| e["kind"] == "run").collect();
+    assert!(
+        runs.iter().all(|r| r["state_after"].is_object()),
+        "runs record the state: {runs:?}"
+    );
+    // Reported once: the run left its own state as the new baseline.
+    let out = apply(&f, &dir, &[]);
+    assert!(
+        !stderr(&out).contains("outside the lock"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn strict_refuses_until_acknowledged() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    assert_eq!(code(&apply(&f, &dir, &[])), 0);
+    plain_terraform_apply(&f, &dir);
+
+    let out = apply(&f, &dir, &["--strict"]);
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tflock state ack"),
+        "{}",
+        stderr(&out)
+    );
+    // Still refused: nothing ran, the baseline is unchanged.
+    let out = output(
+        f.tflock_in(&dir)
+            .env("TFLOCK_STRICT", "1")
+            .args(["run", "--", "true"]),
+    );
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released"),
+        "nothing left held"
+    );
+
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["state", "ack", "--reason", "checked: a hotfix"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("acknowledged"), "{}", stdout(&out));
+    let out = apply(&f, &dir, &["--strict"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ack = f
+        .history(&f.terraform_lock_id())
+        .into_iter()
+        .find(|e| e["kind"] == "state_ack")
+        .expect("ack recorded");
+    assert_eq!(ack["reason"], "checked: a hotfix");
+    // terraform's own `state` subcommands still pass through.
+    let out = output(f.tflock_in(&dir).args(["state", "list"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("terraform_data.work"));
+}
+
+#[test]
+fn a_replaced_or_rolled_back_state_is_called_out() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let run = |f: &Fixture| output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 7, "lineage": "aaaa", "outputs": {}, "resources": []}"#,
+    );
+    assert_eq!(code(&run(&f)), 0);
+    // Pushed from another configuration: another lineage.
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 2, "lineage": "bbbb", "outputs": {}, "resources": []}"#,
+    );
+    let out = run(&f);
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("LINEAGE CHANGED"), "{}", stderr(&out));
+    // Rolled back: same lineage, lower serial.
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bbbb", "outputs": {}, "resources": []}"#,
+    );
+    let out = run(&f);
+    assert!(stderr(&out).contains("ROLLED BACK"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_state_that_is_not_json_is_reported_and_fatal_only_when_strict() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    put_state(&f, "this is not a terraform state");
+    let out = output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a terraform state"),
+        "{}",
+        stderr(&out)
+    );
+    let out = output(f.tflock_in(&dir).args(["--strict", "run", "--", "true"]));
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+}
+
+#[test]
+fn versioned_buckets_record_versions_and_list_them() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let (status, _) = moto::s3(
+        f.moto.port,
+        "PUT",
+        &format!("/{}?versioning", f.bucket),
+        br#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#,
+    );
+    assert_eq!(status, 200);
+    for _ in 0..2 {
+        let out = apply(&f, &dir, &[]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let runs: Vec<_> = f
+        .history(&f.terraform_lock_id())
+        .into_iter()
+        .filter(|e| e["kind"] == "run")
+        .collect();
+    let last = runs.last().unwrap();
+    let (before, after) = (
+        &last["state_before"]["version_id"],
+        &last["state_after"]["version_id"],
+    );
+    assert!(
+        before.is_string() && after.is_string() && before != after,
+        "{last}"
+    );
+    let text = stdout(&output(f.tflock_in(&dir).arg("history")));
+    assert!(
+        text.contains("(version "),
+        "history says which version: {text}"
+    );
+
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["state", "versions", "--output", "json"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let versions: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let versions = versions.as_array().unwrap();
+    assert!(versions.len() >= 2, "{versions:?}");
+    assert!(
+        versions.iter().all(|v| v["seen"]["serial"].is_u64()),
+        "each with its serial: {versions:?}"
+    );
+    assert!(stdout(&output(f.tflock_in(&dir).args(["state", "versions"]))).contains("(current)"));
+}
+
+#[test]
+fn backup_copies_the_state_when_the_bucket_keeps_no_versions() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    assert_eq!(code(&apply(&f, &dir, &[])), 0);
+    let out = apply(&f, &dir, &["--backup"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("backed up the state"),
+        "{}",
+        stderr(&out)
+    );
+    let (_, listing) = moto::s3(
+        f.moto.port,
+        "GET",
+        &format!(
+            "/{}?list-type=2&prefix={STATE_KEY}.tflock-backup/",
+            f.bucket
+        ),
+        b"",
+    );
+    assert!(
+        listing.contains(&format!("{STATE_KEY}.tflock-backup/")),
+        "{listing}"
+    );
+    let _ = Duration::ZERO;
+}
+
+#[test]
+fn lockfile_backends_are_shown_and_recovered() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir_with_lockfile("tf");
+    // No DynamoDB table in the backend: tflock says what it needs.
+    let mut cmd = f.tflock_in(&dir);
+    let out = output(cmd.args(["apply", "-auto-approve", "-no-color"]));
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("use_lockfile") && stderr(&out).contains("--table"),
+        "{}",
+        stderr(&out)
+    );
+
+    let lockfile = format!("/{}/{STATE_KEY}.tflock", f.bucket);
+    let mut cmd = f.tflock_in(&dir);
+    cmd.env("TFLOCK_TABLE", &f.table);
+    let mut run = spawn(cmd.args([
+        "--lease",
+        "3s",
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "sleep_seconds=60",
+    ]));
+    wait_until("terraform's lockfile", Duration::from_secs(30), || {
+        moto::s3(f.moto.port, "GET", &lockfile, b"").0 == 200
+    });
+    let mut cmd = f.tflock_in(&dir);
+    let out = output(
+        cmd.env("TFLOCK_TABLE", &f.table)
+            .args(["status", "--output", "json"]),
+    );
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(status["held"], true);
+    assert_eq!(
+        status["terraform_lockfile"]["Who"], status["owner"],
+        "{status}"
+    );
+
+    kill_everything(&mut run);
+    let mut cmd = f.tflock_in(&dir);
+    let out = output(
+        cmd.env("TFLOCK_TABLE", &f.table)
+            .args(["force-unlock", "--verify"]),
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("terraform lockfile"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        moto::s3(f.moto.port, "GET", &lockfile, b"").0,
+        404,
+        "the dead holder's lockfile is gone"
+    );
+    let mut cmd = f.tflock_in(&dir);
+    let out =
+        output(
+            cmd.env("TFLOCK_TABLE", &f.table)
+                .args(["apply", "-auto-approve", "-no-color"]),
+        );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
