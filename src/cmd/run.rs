@@ -152,10 +152,14 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         _ => early,
     };
     if let Some(g) = &guard {
-        if let Err(e) = g
+        let checked = match g
             .check(before.as_ref(), &lease, &holder.who(), &history, reporter)
             .await
         {
+            Ok(()) => g.back_up(before.as_ref(), reporter).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
             // Refused before running: the remembered state stays as it was,
             // so the next run refuses too, until `tflock state ack`.
             supervise::release(
@@ -168,7 +172,6 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             .await;
             return Err(e);
         }
-        g.back_up(before.as_ref(), reporter).await;
     }
     // A signal that arrived just as the lock was granted (Ctrl-C typed a
     // moment too late to end the wait) means: do not start after all.

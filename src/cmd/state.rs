@@ -37,9 +37,9 @@ pub enum StateAction {
     },
     /// The state object's versions (versioned buckets), with serial and lineage
     Versions {
-        /// How many, newest first
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// How many, newest first (1 to 1000: one listing page)
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
     },
 }
 
@@ -191,13 +191,16 @@ async fn list_versions(
     s3: &crate::aws::S3,
     bucket: &str,
     key: &str,
-    limit: usize,
+    limit: u16,
 ) -> Result<Vec<serde_json::Value>> {
     let out = s3
         .client
         .list_object_versions()
         .bucket(bucket)
         .prefix(key)
+        // The state's own versions sort first (its key is a prefix of the
+        // lockfile's and the backups'), newest first: one page holds them.
+        .max_keys(i32::from(limit))
         .send()
         .await
         .map_err(|e| {
@@ -212,7 +215,7 @@ async fn list_versions(
         .versions()
         .iter()
         .filter(|v| v.key() == Some(key))
-        .take(limit)
+        .take(usize::from(limit))
     {
         let Some(id) = v.version_id().filter(|id| *id != "null") else {
             continue;

@@ -114,10 +114,17 @@ impl StateGuard {
     }
 
     /// With `--backup`, copies the state before the run when the bucket
-    /// keeps no versions (a versioned bucket already keeps it).
-    pub async fn back_up(&self, now: Option<&Seen>, reporter: &Reporter) {
+    /// keeps no versions (a versioned bucket already keeps it). A copy that
+    /// fails refuses the run: whoever asked for a backup is counting on it.
+    pub async fn back_up(&self, now: Option<&Seen>, reporter: &Reporter) -> Result<(), Error> {
         if !self.backup {
-            return;
+            return Ok(());
+        }
+        if now.is_none() {
+            return Err(Error::Unavailable(format!(
+                "could not read {} to back it up; not running (--backup)",
+                self.url()
+            )));
         }
         match now.and_then(Seen::snapshot) {
             None => reporter.detail("no state object yet: nothing to back up"),
@@ -130,8 +137,9 @@ impl StateGuard {
                     "backed up the state to s3://{}/{copy}",
                     self.bucket
                 )),
-                Err(e) => reporter.warn(&format!("could not back up the state: {e}")),
+                Err(e) => return Err(Error::Unavailable(format!("{e}; not running (--backup)"))),
             },
         }
+        Ok(())
     }
 }

@@ -257,7 +257,48 @@ fn backup_copies_the_state_when_the_bucket_keeps_no_versions() {
         listing.contains(&format!("{STATE_KEY}.tflock-backup/")),
         "{listing}"
     );
-    let _ = Duration::ZERO;
+}
+
+#[test]
+fn a_backup_that_cannot_be_made_refuses_the_run() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    assert_eq!(code(&apply(&f, &dir, &[])), 0);
+    // The state bucket becomes unreachable (its endpoint a closed port);
+    // the lock table is still there.
+    let init = dir.join(".terraform/terraform.tfstate");
+    let mut backend: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&init).unwrap()).unwrap();
+    backend["backend"]["config"]["endpoints"]["s3"] = "http://127.0.0.1:9".into();
+    std::fs::write(&init, backend.to_string()).unwrap();
+
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["--backup", "run", "--", "touch", "ran"]),
+    );
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not running (--backup)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("ran").exists(),
+        "the command ran without its backup"
+    );
+    let status = output(f.tflock_in(&dir).args(["status", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(v["held"], false, "the refused run left its lease behind");
+
+    // Without --backup an unreadable state is a warning, not a refusal.
+    let out = output(f.tflock_in(&dir).args(["run", "--", "touch", "ran"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not read the state"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(dir.join("ran").exists());
 }
 
 #[test]
