@@ -64,6 +64,23 @@ impl Seen {
     pub fn from_attribute(v: &AttributeValue) -> Option<Seen> {
         serde_json::from_str(v.as_s().ok()?).ok()
     }
+
+    /// "serial 7, version 3fa…", "no serial", "no state object".
+    pub fn summary(&self) -> String {
+        match self {
+            Seen::Missing => "no state object".into(),
+            Seen::Present(s) => {
+                let serial = s
+                    .serial
+                    .map(|n| format!("serial {n}"))
+                    .unwrap_or_else(|| "no serial".into());
+                match &s.version_id {
+                    Some(v) => format!("{serial}, version {v}"),
+                    None => serial,
+                }
+            }
+        }
+    }
 }
 
 /// Reads the state object's head and metadata. `version_id` reads an older
@@ -224,21 +241,6 @@ impl Change {
         else {
             return None;
         };
-        let show = |s: &Seen| match s {
-            Seen::Missing => "no state".to_string(),
-            Seen::Present(s) => {
-                let serial = s
-                    .serial
-                    .map(|n| format!("serial {n}"))
-                    .unwrap_or_else(|| "no serial".into());
-                let version = s
-                    .version_id
-                    .as_deref()
-                    .map(|v| format!(", version {v}"))
-                    .unwrap_or_default();
-                format!("{serial}{version}")
-            }
-        };
         let when = after
             .snapshot()
             .and_then(|s| s.last_modified)
@@ -253,8 +255,8 @@ impl Change {
         };
         Some(format!(
             "the state of {lock_key} was written outside the lock{when}: {alarm}{} when tflock last released it, {} now",
-            show(before),
-            show(after)
+            before.summary(),
+            after.summary()
         ))
     }
 

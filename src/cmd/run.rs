@@ -162,28 +162,14 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         if let Err(e) = checked {
             // Refused before running: the remembered state stays as it was,
             // so the next run refuses too, until `tflock state ack`.
-            supervise::release(
-                &table,
-                &lease,
-                std::time::Duration::ZERO,
-                SeenUpdate::Keep,
-                reporter,
-            )
-            .await;
+            give_back(&table, &lease, reporter).await;
             return Err(e);
         }
     }
     // A signal that arrived just as the lock was granted (Ctrl-C typed a
     // moment too late to end the wait) means: do not start after all.
     if let Some(sig) = signals.pending() {
-        supervise::release(
-            &table,
-            &lease,
-            std::time::Duration::ZERO,
-            SeenUpdate::Keep,
-            reporter,
-        )
-        .await;
+        give_back(&table, &lease, reporter).await;
         let sig = sig.signal();
         return Err(Error::Interrupted {
             signal: sig as i32,
@@ -276,6 +262,13 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         record(&history, &event, reporter)
     );
     finished.map(|f| f.exit_code)
+}
+
+/// Releases a lease whose command never started, leaving the remembered
+/// state as it was.
+async fn give_back(table: &LeaseTable, lease: &crate::lock::Lease, reporter: &Reporter) {
+    let held = std::time::Duration::ZERO;
+    supervise::release(table, lease, held, SeenUpdate::Keep, reporter).await;
 }
 
 /// The history event for a wait that ended without the lock.

@@ -126,7 +126,7 @@ pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter
                 say(reporter, &json!({"acknowledged": now}), &format!(
                     "acknowledged the state of {} as it is now ({}); the next run compares with this",
                     target.lock_key,
-                    describe(&now)
+                    now.summary()
                 ));
                 Ok(0)
             }
@@ -159,22 +159,6 @@ pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter
             }
         }
     })
-}
-
-fn describe(seen: &Seen) -> String {
-    match seen {
-        Seen::Missing => "no state object".into(),
-        Seen::Present(s) => {
-            let serial = s
-                .serial
-                .map(|n| format!("serial {n}"))
-                .unwrap_or_else(|| "no serial".into());
-            match &s.version_id {
-                Some(v) => format!("{serial}, version {v}"),
-                None => serial,
-            }
-        }
-    }
 }
 
 fn say(reporter: &Reporter, value: &serde_json::Value, text: &str) {
