@@ -376,11 +376,7 @@ impl LeaseTable {
             }
         }
         let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
+            .update_lease()
             // The whole item: our fence and ticket, and the state as the
             // last release left it.
             .return_values(ReturnValue::AllNew)
@@ -485,11 +481,7 @@ impl LeaseTable {
         e.set(format!("{next} = {after}"))
             .set(format!("{waiter_name} = {entry}"));
         let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
+            .update_lease()
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match e.to_update(req).send().await {
             Ok(_) => Ok(Enqueue::Queued(mine)),
@@ -513,13 +505,7 @@ impl LeaseTable {
         let beat = e.value("beat", s(beat));
         e.condition(format!("attribute_exists({waiter})"))
             .set(format!("{path} = {beat}"));
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
-            .return_values(ReturnValue::AllNew);
+        let req = self.update_lease().return_values(ReturnValue::AllNew);
         match e.to_update(req).send().await {
             Ok(out) => Ok(out.attributes().map(|a| self.parse(a)).transpose()?),
             Err(err) if is_conditional_failure(&err).is_some() => Ok(None),
@@ -535,12 +521,7 @@ impl LeaseTable {
         let mut e = Expr::default();
         let waiter = e.name(&record::waiter_attr(ticket));
         e.remove(waiter);
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key));
+        let req = self.update_lease();
         match e.to_update(req).send().await {
             Ok(_) => Ok(()),
             Err(err) => Err(self
@@ -557,12 +538,7 @@ impl LeaseTable {
         let path = e.path(&[&record::waiter_attr(ticket), "beat"]);
         let beat = e.value("beat", s(observed_beat));
         e.condition(format!("{path} = {beat}")).remove(waiter);
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key));
+        let req = self.update_lease();
         match e.to_update(req).send().await {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
@@ -588,12 +564,7 @@ impl LeaseTable {
             e.condition(format!("attribute_not_exists({waiter})"));
         }
         e.set(format!("{serving} = {to_v}"));
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key));
+        let req = self.update_lease();
         match e.to_update(req).send().await {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
@@ -631,11 +602,7 @@ impl LeaseTable {
         let expires = now + crate::duration::to_chrono(lease.duration);
         let mut set = "SET #rvn = :new_rvn, #expires_at = :expires, #gc_at = :gc_at".to_string();
         let mut req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
+            .update_lease()
             .condition_expression("#owner = :token AND #rvn = :rvn AND #state = :held")
             .expression_attribute_names("#owner", attr::OWNER)
             .expression_attribute_names("#rvn", attr::RVN)
@@ -794,11 +761,7 @@ impl LeaseTable {
             e.set(format!("{serving} = {next}"));
         }
         let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key))
+            .update_lease()
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match e.to_update(req).send().await {
             Ok(_) => Ok(None),
@@ -880,12 +843,7 @@ impl LeaseTable {
         // Only on an existing, released lease (never creates an item).
         e.condition(format!("{state} = {released}"))
             .set(format!("{seen} = {value}"));
-        let req = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, s(&self.item_key));
+        let req = self.update_lease();
         match e.to_update(req).send().await {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
@@ -903,6 +861,17 @@ impl LeaseTable {
                 .call_error(&format!("scan table {}", self.table), err)
                 .await),
         }
+    }
+
+    /// An update of this lock's lease item (the caller adds the expression).
+    fn update_lease(
+        &self,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.dynamo
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::KEY, s(&self.item_key))
     }
 
     /// The lease item, strongly consistent. `None` when there is none.
