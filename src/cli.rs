@@ -26,7 +26,7 @@ not executable/not found; 130 interrupted while waiting.";
 #[derive(Debug, Parser)]
 #[command(
     name = "tflock",
-    version,
+    version = crate::VERSION,
     about = "Safe Terraform state locking: a heartbeated lease in DynamoDB around a supervised terraform run",
     after_help = AFTER_HELP,
     subcommand_required = true,
@@ -169,6 +169,12 @@ pub enum Command {
     /// A fire drill on a scratch lock: a holder dies, and is recovered with force-unlock --verify
     Drill(DrillArgs),
 
+    /// Print a shell completion script (tflock's commands and terraform's)
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff): tflock man > tflock.1
+    Man,
+
     /// A terraform command (passed to terraform; locked when it writes state)
     #[command(external_subcommand)]
     Terraform(Vec<OsString>),
@@ -227,6 +233,18 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct DrillArgs {}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install, for example:
+  bash:  tflock completions bash > ~/.local/share/bash-completion/completions/tflock
+  zsh:   tflock completions zsh > \"${fpath[1]}/_tflock\"
+  fish:  tflock completions fish > ~/.config/fish/completions/tflock.fish")]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("how").required(true).args(["verify", "lock_id"]))]

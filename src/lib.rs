@@ -30,6 +30,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
 
+/// `tflock --version`: the package version, and the commit when built from
+/// a git checkout (see build.rs).
+pub const VERSION: &str = env!("TFLOCK_VERSION");
+
 use cli::{Cli, Command};
 use error::{Error, exit};
 use output::Reporter;
@@ -137,6 +141,8 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
         Command::History(args) => cmd::history::run(&cli.global, &args, reporter),
         Command::Stats(args) => cmd::stats::run(&cli.global, &args, reporter),
         Command::Drill(args) => cmd::drill::run(&cli.global, &args, reporter),
+        Command::Completions(args) => cmd::generate::completions(args.shell),
+        Command::Man => cmd::generate::man(),
         Command::Terraform(args) if cmd::state::is_ours(&args) => {
             cmd::state::run(&cli.global, &args, reporter)
         }

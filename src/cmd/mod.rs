@@ -3,6 +3,7 @@
 pub mod doctor;
 pub mod drill;
 pub mod force_unlock;
+pub mod generate;
 pub mod history;
 pub mod passthrough;
 pub mod run;

@@ -9,6 +9,7 @@ mod errors;
 mod exclusion;
 mod fairness;
 mod faults;
+mod generated;
 mod guarded;
 mod interactive;
 mod operations;
