@@ -1,6 +1,11 @@
 //! Everything tflock itself prints. stdout belongs to the child (and to
 //! reports such as `status`); tflock's own messages go to stderr, as text or,
-//! with `--output json`, as one JSON object per line.
+//! with `--output json`, as one JSON object per line (the schema is
+//! docs/events.schema.json).
+//!
+//! Text on a terminal is coloured (`NO_COLOR` turns it off, `CLICOLOR_FORCE`
+//! on without a terminal); on GitHub Actions a wait is a collapsible log
+//! group and errors and warnings are annotations.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -24,6 +29,11 @@ pub struct Reporter {
     pub format: OutputFormat,
     level: Level,
     stderr_is_terminal: bool,
+    color: bool,
+    /// GitHub Actions: workflow commands (`::group::`, `::error::`).
+    github: bool,
+    /// `user@host`: the holder named in this process's own lock events.
+    who: String,
 }
 
 /// Lock events, reported as they happen.
@@ -31,7 +41,10 @@ pub struct Reporter {
 pub enum Event<'a> {
     Waiting {
         lock_key: &'a str,
-        holder: &'a str,
+        /// `user@host` and fence of the holder; `None` while handing over.
+        holder: Option<(&'a str, u64)>,
+        /// For humans: the holder, its operation, the line ahead.
+        detail: &'a str,
         waited: Duration,
         /// The first report of this wait.
         first: bool,
@@ -56,6 +69,21 @@ pub enum Event<'a> {
         fence: u64,
         held: Duration,
     },
+    /// A stale lease taken over by this waiter (`--takeover-stale`).
+    TakenOver {
+        lock_key: &'a str,
+        fence: u64,
+        previous_holder: &'a str,
+        previous_fence: u64,
+    },
+    /// `force-unlock` removed a lock (`holder` and `fence`: whose, when known).
+    ForceUnlocked {
+        lock_key: &'a str,
+        holder: Option<&'a str>,
+        fence: Option<u64>,
+        removed: &'a [String],
+        verified: bool,
+    },
 }
 
 impl Reporter {
@@ -67,10 +95,19 @@ impl Reporter {
         } else {
             Level::Normal
         };
+        let env = crate::settings::process_env;
+        let stderr_is_terminal = std::io::stderr().is_terminal();
         Reporter {
             format: global.output.unwrap_or_default(),
             level,
-            stderr_is_terminal: std::io::stderr().is_terminal(),
+            stderr_is_terminal,
+            color: use_color(&env, stderr_is_terminal),
+            github: env("GITHUB_ACTIONS").as_deref() == Some("true"),
+            who: format!(
+                "{}@{}",
+                crate::holder::user_name(&env),
+                crate::holder::host_name()
+            ),
         }
     }
 
@@ -81,6 +118,27 @@ impl Reporter {
     fn line(&self, text: &str) {
         // A failed write to stderr has nowhere to be reported.
         let _ = writeln!(std::io::stderr().lock(), "tflock: {text}");
+    }
+
+    /// "tflock: warning: …", the label coloured when colour is on.
+    fn labelled(&self, label: &str, color: &str, text: &str) {
+        if self.color {
+            self.line(&format!("\x1b[{color}m{label}:\x1b[0m {text}"));
+        } else {
+            self.line(&format!("{label}: {text}"));
+        }
+    }
+
+    /// A GitHub Actions workflow command (text output only: JSON output
+    /// stays JSON lines).
+    fn workflow_command(&self, command: &str, message: &str) {
+        if self.github && !self.json() {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "::{command}::{}",
+                escape_workflow_data(message)
+            );
+        }
     }
 
     /// Progress worth a line in normal operation.
@@ -101,7 +159,8 @@ impl Reporter {
         if self.json() {
             self.json_line(json!({"event": "warning", "message": text}));
         } else {
-            self.line(&format!("warning: {text}"));
+            self.labelled("warning", WARNING_COLOR, text);
+            self.workflow_command("warning title=tflock", text);
         }
     }
 
@@ -111,7 +170,8 @@ impl Reporter {
                 json!({"event": "error", "code": err.exit_code(), "message": err.to_string()}),
             );
         } else {
-            self.line(&format!("error: {err}"));
+            self.labelled("error", ERROR_COLOR, &err.to_string());
+            self.workflow_command("error title=tflock", &err.to_string());
         }
     }
 
@@ -127,21 +187,22 @@ impl Reporter {
 
     pub fn event(&self, event: Event) {
         if self.json() {
-            self.json_line(event_json(&event));
+            self.json_line(event_json(&event, &self.who));
             return;
         }
         match event {
             Event::Waiting {
                 lock_key,
-                holder,
+                detail,
                 waited,
                 first,
+                ..
             } => {
                 if first {
-                    self.info(&format!("lock {lock_key} is held by {holder}; waiting"));
+                    self.info(&format!("lock {lock_key} is held by {detail}; waiting"));
                 } else {
                     self.info(&format!(
-                        "still waiting for lock {lock_key} after {}: held by {holder}",
+                        "still waiting for lock {lock_key} after {}: held by {detail}",
                         duration::format(waited)
                     ));
                 }
@@ -161,12 +222,16 @@ impl Reporter {
                 duration::format(fence_in)
             )),
             Event::LeaseLost { lock_key, reason, .. } => {
-                self.line(&format!("error: lost the lease on {lock_key}: {reason}"))
+                let text = format!("lost the lease on {lock_key}: {reason}");
+                self.labelled("error", ERROR_COLOR, &text);
+                self.workflow_command("error title=tflock", &text);
             }
             Event::Released { lock_key, fence, held } => self.detail(&format!(
                 "released lock {lock_key} (fence {fence}) after {}",
                 duration::format(held)
             )),
+            // Said in full by the command itself (warning, report).
+            Event::TakenOver { .. } | Event::ForceUnlocked { .. } => {}
         }
     }
 
@@ -193,50 +258,103 @@ impl Reporter {
             lock_key: lock_key.to_string(),
             spinner,
             last_line: None,
+            group_open: false,
         }
     }
 }
 
-fn event_json(event: &Event) -> Value {
+const WARNING_COLOR: &str = "1;33";
+const ERROR_COLOR: &str = "1;31";
+
+/// no-color.org: a non-empty `NO_COLOR` turns colour off; bixense.com's
+/// `CLICOLOR_FORCE` (not "0") turns it on without a terminal. `NO_COLOR`
+/// wins: it is the user's standing preference.
+fn use_color(env: crate::settings::EnvLookup, terminal: bool) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") {
+        return true;
+    }
+    terminal && env("TERM").as_deref() != Some("dumb")
+}
+
+/// A workflow command's message: `%`, CR and LF are escaped.
+fn escape_workflow_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// One event as its JSON line (without `time`, which `json_line` adds).
+/// `holder` is whoever holds the lock the event is about: this process for
+/// its own acquisition and lease, the other for a wait, the removed one for
+/// a force-unlock.
+fn event_json(event: &Event, who: &str) -> Value {
     let secs = |d: &Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
     match event {
         Event::Waiting {
             lock_key,
             holder,
+            detail,
             waited,
             ..
-        } => {
-            json!({"event": "waiting", "lock_key": lock_key, "holder": holder, "waited_seconds": secs(waited)})
-        }
+        } => json!({
+            "event": "waiting", "lock_key": lock_key, "holder": holder.map(|h| h.0),
+            "fence": holder.map(|h| h.1), "detail": detail, "waited_seconds": secs(waited)
+        }),
         Event::Acquired {
             lock_key,
             fence,
             waited,
-        } => {
-            json!({"event": "acquired", "lock_key": lock_key, "fence": fence, "waited_seconds": secs(waited)})
-        }
+        } => json!({
+            "event": "acquired", "lock_key": lock_key, "holder": who, "fence": fence,
+            "waited_seconds": secs(waited)
+        }),
         Event::HeartbeatFailed {
             lock_key,
             error,
             fence_in,
         } => json!({
-            "event": "heartbeat_failed", "lock_key": lock_key, "error": error,
+            "event": "heartbeat_failed", "lock_key": lock_key, "holder": who, "error": error,
             "interrupt_in_seconds": secs(fence_in)
         }),
         Event::LeaseLost {
             lock_key,
             fence,
             reason,
-        } => {
-            json!({"event": "lease_lost", "lock_key": lock_key, "fence": fence, "reason": reason})
-        }
+        } => json!({
+            "event": "lease_lost", "lock_key": lock_key, "holder": who, "fence": fence,
+            "reason": reason
+        }),
         Event::Released {
             lock_key,
             fence,
             held,
-        } => {
-            json!({"event": "released", "lock_key": lock_key, "fence": fence, "held_seconds": secs(held)})
-        }
+        } => json!({
+            "event": "released", "lock_key": lock_key, "holder": who, "fence": fence,
+            "held_seconds": secs(held)
+        }),
+        Event::TakenOver {
+            lock_key,
+            fence,
+            previous_holder,
+            previous_fence,
+        } => json!({
+            "event": "taken_over", "lock_key": lock_key, "holder": who, "fence": fence,
+            "previous_holder": previous_holder, "previous_fence": previous_fence
+        }),
+        Event::ForceUnlocked {
+            lock_key,
+            holder,
+            fence,
+            removed,
+            verified,
+        } => json!({
+            "event": "force_unlocked", "lock_key": lock_key, "holder": holder, "fence": fence,
+            "removed": removed, "verified": verified, "by": who
+        }),
     }
 }
 
@@ -247,23 +365,38 @@ pub struct WaitDisplay {
     lock_key: String,
     spinner: Option<indicatif::ProgressBar>,
     last_line: Option<Instant>,
+    /// A GitHub Actions log group around the wait's lines.
+    group_open: bool,
 }
 
 const PLAIN_INTERVAL: Duration = Duration::from_secs(30);
 
 impl WaitDisplay {
-    /// `holder` describes who holds it; `waited` is how long we have waited.
-    pub fn update(&mut self, holder: &str, waited: Duration) {
+    /// `holder`: `user@host` and fence of the holder (`None` while it is
+    /// handed over); `detail` describes it for humans; `waited` is how long
+    /// we have waited.
+    pub fn update(&mut self, holder: Option<(&str, u64)>, detail: &str, waited: Duration) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!("lock {} is held by {holder}", self.lock_key));
+            spinner.set_message(format!("lock {} is held by {detail}", self.lock_key));
             return;
         }
         if self.last_line.is_none_or(|t| t.elapsed() >= PLAIN_INTERVAL) {
             let first = self.last_line.is_none();
+            if first && self.reporter.github && !self.reporter.json() {
+                self.reporter.workflow_command(
+                    "group",
+                    &format!(
+                        "tflock: waiting for lock {} (held by {detail})",
+                        self.lock_key
+                    ),
+                );
+                self.group_open = true;
+            }
             self.last_line = Some(Instant::now());
             self.reporter.event(Event::Waiting {
                 lock_key: &self.lock_key,
                 holder,
+                detail,
                 waited,
                 first,
             });
@@ -273,6 +406,9 @@ impl WaitDisplay {
     pub fn finish(self) {
         if let Some(spinner) = self.spinner {
             spinner.finish_and_clear();
+        }
+        if self.group_open {
+            let _ = writeln!(std::io::stderr().lock(), "::endgroup::");
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::holder;
 use crate::lock::native::{self, NativeLock};
 use crate::lock::observe::{self, Verdict};
 use crate::lock::{ForceRelease, LeaseRecord, LeaseTable};
-use crate::output::Reporter;
+use crate::output::{Event as OutputEvent, Reporter};
 use crate::settings::{Target, Timing, process_env};
 
 pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> Result<u8> {
@@ -234,6 +234,13 @@ impl Context<'_> {
         for note in notes {
             text.push_str(&format!("\n{note}"));
         }
+        self.reporter.event(OutputEvent::ForceUnlocked {
+            lock_key,
+            holder: Some(&record.holder),
+            fence: Some(record.fence),
+            removed: &removed,
+            verified: true,
+        });
         self.say("unlocked", &text, &removed);
         Ok(0)
     }
@@ -302,6 +309,15 @@ impl Context<'_> {
             self.amend(&event, format!("nothing removed: {why}")).await;
             return self.refuse(why);
         }
+        self.reporter.event(OutputEvent::ForceUnlocked {
+            lock_key,
+            holder: lease_targeted
+                .map(|r| r.holder.as_str())
+                .or_else(|| native_targeted.map(|n| n.lock().who.as_str())),
+            fence: lease_targeted.map(|r| r.fence),
+            removed: std::slice::from_ref(&what),
+            verified: false,
+        });
         self.say(
             "unlocked",
             &format!("unlocked {lock_key}: removed {what} (unverified)"),

@@ -345,6 +345,12 @@ async fn takeover(
         }
         Err(e) => reporter.warn(&format!("could not read terraform's own locks: {e}")),
     }
+    reporter.event(crate::output::Event::TakenOver {
+        lock_key: &target.lock_key,
+        fence: lease.fence,
+        previous_holder: &previous.holder,
+        previous_fence: previous.fence,
+    });
     reporter.warn(&format!(
         "took over lock {} from {} (silent for {}); fence {}",
         target.lock_key,

@@ -455,7 +455,11 @@ impl Waiting<'_> {
             let (table, reporter) = (self.table, self.reporter);
             self.display
                 .get_or_insert_with(|| reporter.wait_display(table.lock_key()))
-                .update(&description, waited);
+                .update(
+                    r.is_held().then_some((r.holder.as_str(), r.fence)),
+                    &description,
+                    waited,
+                );
         }
         self.last = Some(r);
     }

@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod corpus;
 mod errors;
+mod events;
 mod exclusion;
 mod fairness;
 mod faults;

@@ -6,6 +6,7 @@
 pub mod dynamo;
 pub mod moto;
 pub mod proxy;
+pub mod schema;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
