@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'tflock' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Every acquisition, wait, takeover and force-unlock of the lock')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Contention per lock: runs, waits, hold times, lease losses, force-unlocks')
             [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'A fire drill on a scratch lock: a holder dies, and is recovered with force-unlock --verify')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'The effective settings here and where each came from (flag, variable, .tflock.toml, backend, default)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (tflock''s commands and terraform''s)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): tflock man > tflock.1')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'terraform init (no lock: passed to terraform)')
@@ -260,6 +261,30 @@ Register-ArgumentCompleter -Native -CommandName 'tflock' -ScriptBlock {
             break
         }
         'tflock;drill' {
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'DynamoDB table for the lease [default: the backend''s dynamodb_table]')
+            [CompletionResult]::new('--lock-key', '--lock-key', [CompletionResultType]::ParameterName, 'Name of the lock [default: <bucket>/<state path> from the backend]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]')
+            [CompletionResult]::new('--lease', '--lease', [CompletionResultType]::ParameterName, 'Lease duration: a holder silent this long may be proved dead [default: 30s]')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Interval between lease renewals, at most lease/2 [default: lease/3]')
+            [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124')
+            [CompletionResult]::new('--history-retention', '--history-retention', [CompletionResultType]::ParameterName, 'How long lock history is kept (a TTL on its items) [default: 90d]')
+            [CompletionResult]::new('--terraform-bin', '--terraform-bin', [CompletionResultType]::ParameterName, 'The terraform program to run [default: terraform]')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region of the lock table [default: the backend''s region, else AWS_REGION]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for tflock''s own messages and reports')
+            [CompletionResult]::new('--takeover-stale', '--takeover-stale', [CompletionResultType]::ParameterName, 'While waiting, take over a lease proved stale (as force-unlock --verify proves it)')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`')
+            [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only warnings and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'tflock;config' {
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'DynamoDB table for the lease [default: the backend''s dynamodb_table]')
             [CompletionResult]::new('--lock-key', '--lock-key', [CompletionResultType]::ParameterName, 'Name of the lock [default: <bucket>/<state path> from the backend]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]')

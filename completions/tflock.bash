@@ -22,6 +22,9 @@ _tflock() {
             tflock,completions)
                 cmd="tflock__subcmd__completions"
                 ;;
+            tflock,config)
+                cmd="tflock__subcmd__config"
+                ;;
             tflock,console)
                 cmd="tflock__subcmd__console"
                 ;;
@@ -167,7 +170,7 @@ _tflock() {
 
     case "${cmd}" in
         tflock)
-            opts="-C -q -v -h -V --table --lock-key --lock-timeout --lease --heartbeat --max-duration --takeover-stale --strict --backup --history-retention --terraform-bin --chdir --region --output --quiet --verbose --help --version run status force-unlock setup doctor history stats drill completions man init validate plan apply destroy console fmt get graph import login logout metadata modules output providers refresh show taint test untaint version state workspace"
+            opts="-C -q -v -h -V --table --lock-key --lock-timeout --lease --heartbeat --max-duration --takeover-stale --strict --backup --history-retention --terraform-bin --chdir --region --output --quiet --verbose --help --version run status force-unlock setup doctor history stats drill config completions man init validate plan apply destroy console fmt get graph import login logout metadata modules output providers refresh show taint test untaint version state workspace"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -244,6 +247,68 @@ _tflock() {
             ;;
         tflock__subcmd__completions)
             opts="-C -q -v -h --table --lock-key --lock-timeout --lease --heartbeat --max-duration --takeover-stale --strict --backup --history-retention --terraform-bin --chdir --region --output --quiet --verbose --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --terraform-bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tflock__subcmd__config)
+            opts="-C -q -v -h --table --lock-key --lock-timeout --lease --heartbeat --max-duration --takeover-stale --strict --backup --history-retention --terraform-bin --chdir --region --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -51,6 +51,7 @@ complete -c tflock -n "__fish_tflock_needs_command" -f -a "doctor" -d 'Check the
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "history" -d 'Every acquisition, wait, takeover and force-unlock of the lock'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "stats" -d 'Contention per lock: runs, waits, hold times, lease losses, force-unlocks'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "drill" -d 'A fire drill on a scratch lock: a holder dies, and is recovered with force-unlock --verify'
+complete -c tflock -n "__fish_tflock_needs_command" -f -a "config" -d 'The effective settings here and where each came from (flag, variable, .tflock.toml, backend, default)'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "completions" -d 'Print a shell completion script (tflock\'s commands and terraform\'s)'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "man" -d 'Print the man page (roff): tflock man > tflock.1'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "init" -d 'terraform init (no lock: passed to terraform)'
@@ -231,6 +232,24 @@ complete -c tflock -n "__fish_tflock_using_subcommand drill" -l backup -d 'Copy 
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -s q -l quiet -d 'Print only warnings and errors'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -s h -l help -d 'Print help'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l region -d 'AWS region of the lock table [default: the backend\'s region, else AWS_REGION]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l output -d 'Output format for tflock\'s own messages and reports' -r -f -a "text\t''
+json\t''"
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l takeover-stale -d 'While waiting, take over a lease proved stale (as force-unlock --verify proves it)'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -s q -l quiet -d 'Print only warnings and errors'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r

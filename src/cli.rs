@@ -133,6 +133,10 @@ pub struct GlobalArgs {
     /// user, or inherited from a parent tflock: see `lib::main`).
     #[arg(skip)]
     pub lock_key_from_env: bool,
+
+    /// Where each option set by flag, variable or `.tflock.toml` came from.
+    #[arg(skip)]
+    pub origins: crate::config_file::Origins,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -168,6 +172,9 @@ pub enum Command {
 
     /// A fire drill on a scratch lock: a holder dies, and is recovered with force-unlock --verify
     Drill(DrillArgs),
+
+    /// The effective settings here and where each came from (flag, variable, .tflock.toml, backend, default)
+    Config,
 
     /// Print a shell completion script (tflock's commands and terraform's)
     Completions(CompletionsArgs),

@@ -97,6 +97,9 @@ pub fn to_chrono(d: Duration) -> chrono::Duration {
 /// Formats a duration compactly for humans: `850ms`, `12s`, `2m13s`, `1h05m`, `3d4h`.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
     if ms < 1_000 {
         return format!("{ms}ms");
     }
@@ -116,9 +119,17 @@ pub fn format(d: Duration) -> String {
         };
     }
     if secs < 86_400 {
-        return format!("{}h{:02}m", secs / 3_600, (secs % 3_600) / 60);
+        let m = (secs % 3_600) / 60;
+        return if m == 0 {
+            format!("{}h", secs / 3_600)
+        } else {
+            format!("{}h{:02}m", secs / 3_600, m)
+        };
     }
-    format!("{}d{}h", secs / 86_400, (secs % 86_400) / 3_600)
+    match (secs % 86_400) / 3_600 {
+        0 => format!("{}d", secs / 86_400),
+        h => format!("{}d{h}h", secs / 86_400),
+    }
 }
 
 #[cfg(test)]
@@ -178,5 +189,24 @@ mod tests {
         assert_eq!(format(Duration::from_secs(120)), "2m");
         assert_eq!(format(Duration::from_secs(3_900)), "1h05m");
         assert_eq!(format(Duration::from_secs(273_600)), "3d4h");
+        assert_eq!(format(Duration::ZERO), "0s");
+        assert_eq!(format(Duration::from_secs(7_200)), "2h");
+        assert_eq!(format(Duration::from_secs(90 * 86_400)), "90d");
+        // What format writes, parse reads back.
+        for secs in [
+            0,
+            1,
+            59,
+            60,
+            61,
+            3_599,
+            3_600,
+            3_660,
+            86_400,
+            90 * 86_400 + 3_600,
+        ] {
+            let d = Duration::from_secs(secs);
+            assert_eq!(parse(&format(d)), Ok(d), "{secs}s");
+        }
     }
 }

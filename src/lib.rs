@@ -12,6 +12,7 @@ pub mod backend;
 pub mod ci;
 pub mod cli;
 pub mod cmd;
+pub mod config_file;
 pub mod duration;
 pub mod error;
 pub mod history;
@@ -55,6 +56,11 @@ pub fn main() -> ExitCode {
         cli.global.lock_key = None;
         cli.global.lock_key_from_env = false;
     }
+    if let Err(e) = apply_config_file(&mut cli.global) {
+        let reporter = Reporter::new(&cli.global);
+        reporter.error(&e);
+        return ExitCode::from(e.exit_code());
+    }
     let reporter = Reporter::new(&cli.global);
     match run(cli, &reporter) {
         Ok(code) => ExitCode::from(code),
@@ -76,15 +82,33 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
         args.push(OsString::from("terraform"));
         line
     });
-    let matches = Cli::command().try_get_matches_from(args).and_then(|m| {
+    let long_version = args.iter().skip(1).any(|a| a == "--version");
+    let terraform_bin = terraform_bin_from(&args);
+    let command = Cli::command();
+    let matches = command.clone().try_get_matches_from(args).and_then(|m| {
         let from_env = m.value_source("lock_key") == Some(ValueSource::EnvVariable);
-        Cli::from_arg_matches(&m).map(|cli| (cli, from_env))
+        Cli::from_arg_matches(&m).map(|mut cli| {
+            cli.global.origins = origins(&command, &m);
+            (cli, from_env)
+        })
     });
     let (mut cli, from_env) = matches.map_err(|e| {
         use clap::error::ErrorKind;
         match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            ErrorKind::DisplayHelp => {
                 let _ = e.print();
+                exit::OK
+            }
+            ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                // `--version` also shows terraform's: wrappers that run
+                // `<terraform_binary> --version` and parse "Terraform
+                // vX.Y.Z" (terragrunt) keep working with tflock in
+                // terraform's place, as does `alias terraform=tflock`.
+                // `-V` is tflock's version alone.
+                if long_version {
+                    terraform_version(&terraform_bin);
+                }
                 exit::OK
             }
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -105,6 +129,72 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
         cli.command = Command::Terraform(line);
     }
     Ok((cli, from_env))
+}
+
+/// The terraform program named by `--terraform-bin` or TFLOCK_TERRAFORM,
+/// read before clap has parsed (for `--version`).
+fn terraform_bin_from(args: &[OsString]) -> OsString {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        if word == "--terraform-bin" {
+            if let Some(value) = words.next() {
+                return value.clone();
+            }
+        } else if let Some(value) = word
+            .to_str()
+            .and_then(|w| w.strip_prefix("--terraform-bin="))
+        {
+            return value.into();
+        }
+    }
+    std::env::var_os("TFLOCK_TERRAFORM")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "terraform".into())
+}
+
+/// terraform's own `-version` output, after tflock's line; nothing when
+/// terraform is not installed (tflock's version is still worth showing).
+fn terraform_version(program: &OsString) {
+    let _ = std::process::Command::new(program)
+        .arg("-version")
+        // The version command asks HashiCorp for upgrades unless told not to.
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdin(std::process::Stdio::null())
+        .status();
+}
+
+/// Which of tflock's options a flag or a variable set.
+fn origins(command: &clap::Command, m: &clap::ArgMatches) -> config_file::Origins {
+    let mut found = config_file::Origins::new();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let origin = match m.value_source(arg.get_id().as_str()) {
+            Some(ValueSource::CommandLine) => config_file::Origin::Flag,
+            Some(ValueSource::EnvVariable) => config_file::Origin::Env(
+                arg.get_env()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
+            _ => continue,
+        };
+        found.insert(long.to_string(), origin);
+    }
+    found
+}
+
+/// Applies the nearest `.tflock.toml` (from -C's directory, or here).
+fn apply_config_file(global: &mut cli::GlobalArgs) -> Result<(), Error> {
+    let here = match &global.chdir {
+        Some(dir) => std::path::absolute(dir)
+            .map_err(|e| Error::config(format!("-C {}: {e}", dir.display())))?,
+        None => std::env::current_dir()
+            .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
+    };
+    if let Some(path) = config_file::find(&here) {
+        let file = config_file::load(&path)?;
+        config_file::apply(global, &file, &path)?;
+    }
+    Ok(())
 }
 
 fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
@@ -141,6 +231,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
         Command::History(args) => cmd::history::run(&cli.global, &args, reporter),
         Command::Stats(args) => cmd::stats::run(&cli.global, &args, reporter),
         Command::Drill(args) => cmd::drill::run(&cli.global, &args, reporter),
+        Command::Config => cmd::config::run(&cli.global, reporter),
         Command::Completions(args) => cmd::generate::completions(args.shell),
         Command::Man => cmd::generate::man(),
         Command::Terraform(args) if cmd::state::is_ours(&args) => {

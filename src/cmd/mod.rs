@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod config;
 pub mod doctor;
 pub mod drill;
 pub mod force_unlock;

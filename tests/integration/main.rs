@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod corpus;
+mod ecosystem;
 mod errors;
 mod events;
 mod exclusion;
@@ -14,6 +15,7 @@ mod generated;
 mod guarded;
 mod interactive;
 mod operations;
+mod recipes;
 mod recovery;
 mod signals;
 mod state_guard;

@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod moto;
 pub mod proxy;
 pub mod schema;
+pub mod standins;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
