@@ -40,7 +40,7 @@ complete -c tflock -n "__fish_tflock_needs_command" -l takeover-stale -d 'While 
 complete -c tflock -n "__fish_tflock_needs_command" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_needs_command" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_needs_command" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_needs_command" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_needs_command" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_needs_command" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_needs_command" -s V -l version -d 'Print version'
 complete -c tflock -n "__fish_tflock_needs_command" -f -a "run" -d 'Run any command under the lock: tflock run [--] CMD [ARGS...]'
@@ -94,7 +94,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand run" -l takeover-stale -d 
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand run" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand run" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand run" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand run" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -113,7 +113,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand status" -l takeover-stale 
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand status" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand status" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand status" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand status" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l reason -d 'Why, for the audit record' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
@@ -135,7 +135,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l takeover-
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l bucket -d 'The state bucket to check [default: the backend\'s bucket]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
@@ -154,7 +154,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand setup" -l takeover-stale -
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand setup" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand setup" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -172,7 +172,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l takeover-stale 
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l since -d 'How far back [default: 7d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
@@ -192,7 +192,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand history" -l takeover-stale
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand history" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand history" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l since -d 'How far back [default: 30d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
@@ -212,7 +212,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand stats" -l takeover-stale -
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand stats" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand stats" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -230,7 +230,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand drill" -l takeover-stale -
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand drill" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand drill" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -248,7 +248,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand config" -l takeover-stale 
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand config" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand config" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand config" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand config" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -266,7 +266,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand completions" -l takeover-s
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand completions" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
@@ -284,7 +284,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand man" -l takeover-stale -d 
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l strict -d 'Refuse to run when the state was written outside the lock (or is not a terraform state) until `tflock state ack`'
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l backup -d 'Copy the state to <key>.tflock-backup/<time> before a run when the bucket keeps no versions'
 complete -c tflock -n "__fish_tflock_using_subcommand man" -s q -l quiet -d 'Print only warnings and errors'
-complete -c tflock -n "__fish_tflock_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tflock -n "__fish_tflock_using_subcommand man" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand man" -s h -l help -d 'Print help'
 complete -c tflock -n "__fish_tflock_using_subcommand state; and not __fish_seen_subcommand_from ack versions list mv pull push replace-provider rm show" -l output -d 'Output format (also accepted here, after `state`)' -r -f -a "text\t''
 json\t''"

@@ -101,7 +101,8 @@ impl Aws {
     }
 
     pub fn dynamo(&self) -> Dynamo {
-        let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+            .interceptor(crate::sdk_calls::CallLog);
         if let Some(endpoint) = &self.settings.dynamodb_endpoint {
             builder = builder.endpoint_url(endpoint);
         }
@@ -112,7 +113,8 @@ impl Aws {
     }
 
     pub fn s3(&self) -> S3 {
-        let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk);
+        let mut builder =
+            aws_sdk_s3::config::Builder::from(&self.sdk).interceptor(crate::sdk_calls::CallLog);
         if let Some(endpoint) = &self.settings.s3_endpoint {
             builder = builder.endpoint_url(endpoint);
         }

@@ -125,7 +125,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print more detail (repeat for more)
+    /// Print more detail: -v also logs each DynamoDB and S3 call with its
+    /// latency, -vv the AWS SDK's own records (RUST_LOG overrides both)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

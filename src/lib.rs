@@ -18,9 +18,11 @@ pub mod error;
 pub mod history;
 pub mod holder;
 pub mod lock;
+pub mod logging;
 pub mod output;
 pub mod process;
 pub mod redact;
+pub mod sdk_calls;
 pub mod settings;
 pub mod state;
 pub mod supervise;
@@ -61,6 +63,7 @@ pub fn main() -> ExitCode {
         reporter.error(&e);
         return ExitCode::from(e.exit_code());
     }
+    logging::init(&cli.global);
     let reporter = Reporter::new(&cli.global);
     match run(cli, &reporter) {
         Ok(code) => ExitCode::from(code),

@@ -86,6 +86,18 @@ pub enum Event<'a> {
     },
 }
 
+/// One JSON event on stderr, with its `time` added.
+pub fn write_json_line(mut value: Value) {
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "time".into(),
+            Value::String(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+    }
+    // A failed write to stderr has nowhere to be reported.
+    let _ = writeln!(std::io::stderr().lock(), "{value}");
+}
+
 impl Reporter {
     pub fn new(global: &GlobalArgs) -> Reporter {
         let level = if global.quiet {
@@ -175,14 +187,8 @@ impl Reporter {
         }
     }
 
-    fn json_line(&self, mut value: Value) {
-        if let Value::Object(map) = &mut value {
-            map.insert(
-                "time".into(),
-                Value::String(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
-            );
-        }
-        let _ = writeln!(std::io::stderr().lock(), "{value}");
+    fn json_line(&self, value: Value) {
+        write_json_line(value);
     }
 
     pub fn event(&self, event: Event) {
@@ -237,22 +243,27 @@ impl Reporter {
 
     /// What to show while waiting for a held lock.
     pub fn wait_display(&self, lock_key: &str) -> WaitDisplay {
-        let spinner = (self.stderr_is_terminal && !self.json() && self.level >= Level::Normal)
-            .then(|| {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    None,
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{spinner} waiting {elapsed}: {wide_msg}",
-                ) {
-                    bar.set_style(style);
-                }
-                bar.enable_steady_tick(Duration::from_millis(120));
-                bar
-            })
-            // A terminal indicatif will not draw on (TERM=dumb): plain lines.
-            .filter(|bar| !bar.is_hidden());
+        // Log records (-v, RUST_LOG) would tear through a redrawn spinner
+        // line: with them, plain progress lines instead.
+        let spinner = (self.stderr_is_terminal
+            && !self.json()
+            && self.level >= Level::Normal
+            && !crate::logging::active())
+        .then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} waiting {elapsed}: {wide_msg}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        })
+        // A terminal indicatif will not draw on (TERM=dumb): plain lines.
+        .filter(|bar| !bar.is_hidden());
         WaitDisplay {
             reporter: self.clone(),
             lock_key: lock_key.to_string(),

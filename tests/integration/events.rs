@@ -7,26 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::proxy::{Mode, Proxy};
+use crate::support::schema::{events, schema};
 use crate::support::*;
-
-fn schema() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.schema.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Every stderr line, parsed and checked against the schema; the events.
-fn events(out: &std::process::Output, schema: &Value) -> Vec<Value> {
-    stderr(out)
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
-            let errors = schema::validate(schema, &v);
-            assert!(errors.is_empty(), "{line}\n{errors:#?}");
-            v
-        })
-        .collect()
-}
 
 fn kinds(events: &[Value]) -> Vec<String> {
     events

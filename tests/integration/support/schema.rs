@@ -1,10 +1,12 @@
 //! A JSON Schema validator for the subset docs/events.schema.json uses
-//! (`$ref` into `$defs`, `oneOf`, `type`, `const`, `required`,
+//! (`$ref` into `$defs`, `oneOf`, `type`, `const`, `enum`, `required`,
 //! `properties`, `additionalProperties: false`, `items`, `minItems`,
 //! `minimum`, `maximum`, `format: date-time`). A keyword outside the subset
 //! fails the validation, so the schema cannot grow past what is checked.
 
 use serde_json::Value;
+
+use super::stderr;
 
 const KNOWN: &[&str] = &[
     "$schema",
@@ -15,6 +17,7 @@ const KNOWN: &[&str] = &[
     "oneOf",
     "type",
     "const",
+    "enum",
     "required",
     "properties",
     "additionalProperties",
@@ -24,6 +27,26 @@ const KNOWN: &[&str] = &[
     "maximum",
     "format",
 ];
+
+/// docs/events.schema.json, parsed.
+pub fn schema() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every stderr line, parsed and checked against the schema; the events.
+pub fn events(out: &std::process::Output, schema: &Value) -> Vec<Value> {
+    stderr(out)
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+            let errors = validate(schema, &v);
+            assert!(errors.is_empty(), "{line}\n{errors:#?}");
+            v
+        })
+        .collect()
+}
 
 /// Errors of `value` against `schema` (whose root holds the `$defs`).
 pub fn validate(root: &Value, value: &Value) -> Vec<String> {
@@ -79,6 +102,11 @@ fn check(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec
         && c != value
     {
         errors.push(format!("{at}: {value} is not {c}"));
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {options:?}"));
     }
     if let Some(obj) = value.as_object() {
         for name in schema
@@ -154,9 +182,11 @@ fn the_validator_rejects_what_it_should() {
         "oneOf": [{"$ref": "#/$defs/a"}],
         "$defs": {"a": {"type": "object", "required": ["event", "n"], "additionalProperties": false,
             "properties": {"event": {"const": "a"}, "n": {"type": "integer", "minimum": 1},
-                           "t": {"type": "string", "format": "date-time"}}}}
+                           "t": {"type": "string", "format": "date-time"},
+                           "l": {"enum": ["x", "y"]}}}}
     });
     assert!(validate(&root, &serde_json::json!({"event": "a", "n": 2})).is_empty());
+    assert!(validate(&root, &serde_json::json!({"event": "a", "n": 2, "l": "y"})).is_empty());
     for bad in [
         serde_json::json!({"event": "b", "n": 2}),
         serde_json::json!({"event": "a"}),
@@ -164,6 +194,7 @@ fn the_validator_rejects_what_it_should() {
         serde_json::json!({"event": "a", "n": 1.5}),
         serde_json::json!({"event": "a", "n": 1, "x": 1}),
         serde_json::json!({"event": "a", "n": 1, "t": "yesterday"}),
+        serde_json::json!({"event": "a", "n": 1, "l": "z"}),
     ] {
         assert!(!validate(&root, &bad).is_empty(), "{bad} passed");
     }
