@@ -18,6 +18,10 @@ Examples:
   tflock run -- terragrunt apply                    # any command under the lock
   tflock status --output json
 
+Settings: flags, then TFLOCK_* variables, then .tflock.toml (here or in a parent;
+TFLOCK_CONFIG=PATH names one, TFLOCK_CONFIG=off uses none), then the terraform
+backend. `tflock config` shows what applies and why. RUST_LOG picks log records.
+
 Exit codes: the child's own; 128+N when it died of signal N; 64 usage; 69 lock
 service unreachable; 70 internal error; 75 lock held; 76 force-unlock refused;
 77 lease lost; 78 configuration; 124 ran past --max-duration; 126/127 command
@@ -138,6 +142,10 @@ pub struct GlobalArgs {
     /// Where each option set by flag, variable or `.tflock.toml` came from.
     #[arg(skip)]
     pub origins: crate::config_file::Origins,
+
+    /// The `.tflock.toml` applied, if any.
+    #[arg(skip)]
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

@@ -41,12 +41,13 @@ pub struct FileSettings {
     pub backup: Option<bool>,
 }
 
-/// Either the keys at the top level, or under `[tflock]`.
+/// The file as a whole: tflock's keys at the top level, or under
+/// `[tflock]` (then other tables are left to whoever owns them).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Layout {
-    Nested { tflock: FileSettings },
-    Flat(FileSettings),
+struct Document {
+    tflock: Option<FileSettings>,
+    #[serde(flatten)]
+    rest: toml::Table,
 }
 
 /// Where a setting's value came from (for `tflock config`).
@@ -70,6 +71,11 @@ impl std::fmt::Display for Origin {
 /// The settings given by flag, variable or file, by option name.
 pub type Origins = BTreeMap<String, Origin>;
 
+/// `TFLOCK_CONFIG`: a file to use instead of looking for one, or `off`
+/// for none (tflock's own helper processes, a CI job that must not pick up
+/// a developer's settings).
+pub const ENV: &str = "TFLOCK_CONFIG";
+
 /// The nearest `.tflock.toml` from `dir` upwards.
 pub fn find(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
@@ -77,19 +83,48 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The file that applies in `dir`: `TFLOCK_CONFIG`'s, or the nearest.
+pub fn locate(dir: &Path) -> Option<PathBuf> {
+    match crate::settings::process_env(ENV).as_deref() {
+        Some("off") => None,
+        Some(path) => Some(dir.join(path)),
+        None => find(dir),
+    }
+}
+
 pub fn load(path: &Path) -> Result<FileSettings> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
-    parse(&text).map_err(|e| Error::config(format!("{}: {e}", path.display())))
+    parse(&text).map_err(|e| Error::config(format!("{}{e}", path.display())))
 }
 
+/// The settings in `text`; an error starts with ":line:column: " when
+/// the parser knows where.
 fn parse(text: &str) -> std::result::Result<FileSettings, String> {
-    match toml::from_str::<Layout>(text) {
-        Ok(Layout::Nested { tflock }) => Ok(tflock),
-        Ok(Layout::Flat(flat)) => Ok(flat),
-        // The untagged enum hides the reason: ask the flat form for it.
-        Err(_) => toml::from_str::<FileSettings>(text)
-            .map_err(|e| e.message().to_string().replace('`', "")),
+    let located = |e: toml::de::Error| {
+        let message = e.message().replace('`', "");
+        match e.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(":{line}:{column}: {message}")
+            }
+            None => format!(": {message}"),
+        }
+    };
+    let document: Document = toml::from_str(text).map_err(located)?;
+    match document.tflock {
+        Some(settings) => {
+            // Beside [tflock], top-level keys would be silently ignored.
+            if let Some((key, _)) = document.rest.iter().find(|(_, v)| !v.is_table()) {
+                return Err(format!(
+                    ": {key} is outside the [tflock] table: move it into [tflock]"
+                ));
+            }
+            Ok(settings)
+        }
+        None => toml::from_str::<FileSettings>(text).map_err(located),
     }
 }
 
@@ -98,8 +133,10 @@ fn parse(text: &str) -> std::result::Result<FileSettings, String> {
 pub fn apply(global: &mut GlobalArgs, file: &FileSettings, path: &Path) -> Result<()> {
     let origin = || Origin::File(path.to_path_buf());
     let origins = &mut global.origins;
+    // An empty value (`TFLOCK_TABLE=` from an unset CI variable) is no
+    // choice: the file's value applies.
     let mut fill = |name: &'static str, slot: &mut Option<String>, value: &Option<String>| {
-        if slot.is_none()
+        if slot.as_deref().is_none_or(str::is_empty)
             && let Some(v) = value
         {
             *slot = Some(v.clone());
@@ -117,7 +154,7 @@ pub fn apply(global: &mut GlobalArgs, file: &FileSettings, path: &Path) -> Resul
         &file.history_retention,
     );
     fill("region", &mut global.region, &file.region);
-    if global.terraform_bin.is_none()
+    if global.terraform_bin.as_ref().is_none_or(|b| b.is_empty())
         && let Some(bin) = &file.terraform_bin
     {
         global.terraform_bin = Some(bin.into());
@@ -173,12 +210,36 @@ mod tests {
     }
 
     #[test]
-    fn mistakes_are_named() {
-        let e = parse("tabel = \"t\"\n").unwrap_err();
-        assert!(e.contains("tabel"), "{e}");
+    fn mistakes_are_named_with_their_line() {
+        let e = parse("table = \"t\"\ntabel = \"t\"\n").unwrap_err();
+        assert!(e.starts_with(":2:1: ") && e.contains("tabel"), "{e}");
         let e = parse("strict = \"yes\"\n").unwrap_err();
-        assert!(e.contains("bool"), "{e}");
+        assert!(e.starts_with(":1:10: ") && e.contains("bool"), "{e}");
         assert!(parse("table = \n").is_err());
+        // A typo inside [tflock] is named, not "unknown field tflock".
+        let e = parse("[tflock]\nlaese = \"1m\"\n").unwrap_err();
+        assert!(e.starts_with(":2:1: ") && e.contains("laese"), "{e}");
+    }
+
+    #[test]
+    fn keys_beside_a_tflock_table_are_refused_other_tables_left_alone() {
+        let e = parse("table = \"t\"\n[tflock]\nlease = \"1m\"\n").unwrap_err();
+        assert!(e.contains("table is outside the [tflock] table"), "{e}");
+        let shared = parse("[tflock]\nlease = \"1m\"\n[other-tool]\nx = 1\n").unwrap();
+        assert_eq!(shared.lease.as_deref(), Some("1m"));
+    }
+
+    #[test]
+    fn an_empty_variable_leaves_the_file_value() {
+        let file = parse("table = \"file\"\nterraform-bin = \"tofu\"\n").unwrap();
+        let mut g = GlobalArgs {
+            table: Some(String::new()),
+            terraform_bin: Some("".into()),
+            ..Default::default()
+        };
+        apply(&mut g, &file, Path::new("/x/.tflock.toml")).unwrap();
+        assert_eq!(g.table.as_deref(), Some("file"));
+        assert_eq!(g.terraform_bin, Some("tofu".into()));
     }
 
     #[test]

@@ -57,11 +57,18 @@ pub fn main() -> ExitCode {
     if lock_key_from_env && settings::process_env(cmd::run::INHERITED_MARKER).is_some() {
         cli.global.lock_key = None;
         cli.global.lock_key_from_env = false;
+        cli.global.origins.remove("lock-key");
     }
-    if let Err(e) = apply_config_file(&mut cli.global) {
+    if let Err(e) = apply_config_file(&mut cli) {
         let reporter = Reporter::new(&cli.global);
-        reporter.error(&e);
-        return ExitCode::from(e.exit_code());
+        // `tflock fmt`, `tflock init`: a broken file must not stop what
+        // takes no lock (it would with `alias terraform=tflock`).
+        if takes_no_lock(&cli.command) {
+            reporter.warn(&format!("{e} (ignored: this command takes no lock)"));
+        } else {
+            reporter.error(&e);
+            return ExitCode::from(e.exit_code());
+        }
     }
     logging::init(&cli.global);
     let reporter = Reporter::new(&cli.global);
@@ -103,15 +110,15 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
                 exit::OK
             }
             ErrorKind::DisplayVersion => {
-                let _ = e.print();
-                // `--version` also shows terraform's: wrappers that run
-                // `<terraform_binary> --version` and parse "Terraform
-                // vX.Y.Z" (terragrunt) keep working with tflock in
-                // terraform's place, as does `alias terraform=tflock`.
-                // `-V` is tflock's version alone.
+                // `--version` also shows terraform's, first: wrappers that
+                // run `<terraform_binary> --version` and parse the first
+                // line as "Terraform vX.Y.Z" (terragrunt) keep working
+                // with tflock in terraform's place, as does `alias
+                // terraform=tflock`. `-V` is tflock's version alone.
                 if long_version {
-                    terraform_version(&terraform_bin);
+                    terraform_version(terraform_bin.clone());
                 }
+                let _ = e.print();
                 exit::OK
             }
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -135,35 +142,72 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
 }
 
 /// The terraform program named by `--terraform-bin` or TFLOCK_TERRAFORM,
-/// read before clap has parsed (for `--version`).
-fn terraform_bin_from(args: &[OsString]) -> OsString {
+/// read before clap has parsed (for `--version`); the config file's is
+/// looked up later, only when needed.
+fn terraform_bin_from(args: &[OsString]) -> Option<OsString> {
     let mut words = args.iter().skip(1);
     while let Some(word) = words.next() {
         if word == "--terraform-bin" {
             if let Some(value) = words.next() {
-                return value.clone();
+                return Some(value.clone());
             }
         } else if let Some(value) = word
             .to_str()
             .and_then(|w| w.strip_prefix("--terraform-bin="))
         {
-            return value.into();
+            return Some(value.into());
         }
     }
-    std::env::var_os("TFLOCK_TERRAFORM")
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "terraform".into())
+    std::env::var_os("TFLOCK_TERRAFORM").filter(|v| !v.is_empty())
 }
 
-/// terraform's own `-version` output, after tflock's line; nothing when
-/// terraform is not installed (tflock's version is still worth showing).
-fn terraform_version(program: &OsString) {
-    let _ = std::process::Command::new(program)
+/// Set on the terraform that `--version` runs: if that "terraform" is
+/// tflock again (a wrapper, a symlink), it shows only its own version
+/// instead of asking the next one, forever.
+const VERSION_PROBE: &str = "TFLOCK_VERSION_PROBE";
+
+/// terraform's own `-version` output, before tflock's line; nothing when
+/// terraform is not installed, is tflock itself, or does not answer within
+/// 5 s (tflock's version is still worth showing).
+fn terraform_version(program: Option<OsString>) {
+    use std::process::{Command, Stdio};
+    if std::env::var_os(VERSION_PROBE).is_some() {
+        return;
+    }
+    let program = program
+        .or_else(|| {
+            let here = std::env::current_dir().ok()?;
+            let file = config_file::load(&config_file::locate(&here)?).ok()?;
+            file.terraform_bin.map(OsString::from)
+        })
+        .unwrap_or_else(|| "terraform".into());
+    let Ok(path) = supervise::child::resolve(&program, std::env::var_os("PATH").as_deref()) else {
+        return;
+    };
+    let same = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    if std::env::current_exe().ok().and_then(|e| same(&e)) == same(&path) {
+        return;
+    }
+    let Ok(mut child) = Command::new(&path)
         .arg("-version")
         // The version command asks HashiCorp for upgrades unless told not to.
         .env("CHECKPOINT_DISABLE", "1")
-        .stdin(std::process::Stdio::null())
-        .status();
+        .env(VERSION_PROBE, "1")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Ok(None) = child.try_wait() {
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Which of tflock's options a flag or a variable set.
@@ -173,6 +217,14 @@ fn origins(command: &clap::Command, m: &clap::ArgMatches) -> config_file::Origin
         let Some(long) = arg.get_long() else { continue };
         let origin = match m.value_source(arg.get_id().as_str()) {
             Some(ValueSource::CommandLine) => config_file::Origin::Flag,
+            // An empty variable (an unset CI variable) is no choice: the
+            // config file may still set the option.
+            Some(ValueSource::EnvVariable)
+                if m.get_raw(arg.get_id().as_str())
+                    .is_some_and(|mut values| values.all(|v| v.is_empty())) =>
+            {
+                continue;
+            }
             Some(ValueSource::EnvVariable) => config_file::Origin::Env(
                 arg.get_env()
                     .map(|e| e.to_string_lossy().into_owned())
@@ -185,19 +237,46 @@ fn origins(command: &clap::Command, m: &clap::ArgMatches) -> config_file::Origin
     found
 }
 
-/// Applies the nearest `.tflock.toml` (from -C's directory, or here).
-fn apply_config_file(global: &mut cli::GlobalArgs) -> Result<(), Error> {
-    let here = match &global.chdir {
-        Some(dir) => std::path::absolute(dir)
+/// Applies the `.tflock.toml` that governs where the command runs: from
+/// -C's directory, and terraform's own `-chdir` below it, or here.
+fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
+    let mut here = match &cli.global.chdir {
+        // Canonical, so that `-C ../x` looks in x's parents, not ours.
+        Some(dir) => std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
             .map_err(|e| Error::config(format!("-C {}: {e}", dir.display())))?,
         None => std::env::current_dir()
             .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
     };
-    if let Some(path) = config_file::find(&here) {
+    if let Command::Terraform(args) = &cli.command
+        && let Ok(terraform::Plan::Locked {
+            chdir: Some(dir), ..
+        }) = terraform::classify(args)
+    {
+        here = here.join(dir);
+    }
+    if let Some(path) = config_file::locate(&here) {
         let file = config_file::load(&path)?;
-        config_file::apply(global, &file, &path)?;
+        config_file::apply(&mut cli.global, &file, &path)?;
+        cli.global.config_file = Some(path);
     }
     Ok(())
+}
+
+/// Commands that never take the lock: terraform's read-only ones, and
+/// tflock's generators.
+fn takes_no_lock(command: &Command) -> bool {
+    match command {
+        Command::Completions(_) | Command::Man => true,
+        Command::Terraform(args) => {
+            !cmd::state::is_ours(args)
+                && matches!(
+                    terraform::classify(args),
+                    Ok(terraform::Plan::PassThrough { .. })
+                )
+        }
+        _ => false,
+    }
 }
 
 fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {

@@ -38,10 +38,14 @@ pub fn init(global: &GlobalArgs) {
         (Some(spec), _) => match spec.parse::<Targets>() {
             Ok(targets) => targets,
             Err(e) => {
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "tflock: warning: ignoring RUST_LOG={spec:?} ({e}); expected a list like \"tflock=debug,aws_smithy_runtime=trace\""
+                let message = format!(
+                    "ignoring RUST_LOG={spec:?} ({e}); expected a list like \"tflock=debug,aws_smithy_runtime=trace\""
                 );
+                if global.output == Some(OutputFormat::Json) {
+                    crate::output::write_json_line(json!({"event": "warning", "message": message}));
+                } else {
+                    let _ = writeln!(std::io::stderr().lock(), "tflock: warning: {message}");
+                }
                 return;
             }
         },

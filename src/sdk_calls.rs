@@ -40,6 +40,20 @@ impl Intercept for CallLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // A retry must not be timed from the previous attempt's start.
+        cfg.interceptor_state().unset::<AttemptStart>();
+        Ok(())
+    }
+
+    // Timed from just before sending: credentials, endpoint resolution and
+    // signing come earlier, and the first call's credential lookup (SSO,
+    // instance metadata) is not the service's latency.
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         if tracing::enabled!(target: CALLS, tracing::Level::DEBUG) {
             cfg.interceptor_state()
                 .store_put(AttemptStart(Instant::now()));
@@ -53,10 +67,13 @@ impl Intercept for CallLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(start) = cfg.load::<AttemptStart>() else {
+        if !tracing::enabled!(target: CALLS, tracing::Level::DEBUG) {
             return Ok(());
-        };
-        let ms = start.0.elapsed().as_secs_f64() * 1000.0;
+        }
+        // No start: the attempt failed before it was sent (credentials).
+        let ms = cfg
+            .load::<AttemptStart>()
+            .map(|start| start.0.elapsed().as_secs_f64() * 1000.0);
         let (service, operation) = cfg
             .load::<Metadata>()
             .map_or(("?", "?"), |m| (m.service(), m.name()));
@@ -71,12 +88,14 @@ impl Intercept for CallLog {
             }),
             _ => None,
         };
-        let outcome = match (status, &failure) {
-            (Some(code), None) => format!("{code}"),
-            (Some(code), Some(why)) => format!("{code} ({why})"),
-            (None, Some(why)) => format!("no response ({why})"),
-            (None, None) => "no response".to_string(),
+        let outcome = match (status, &failure, ms) {
+            (Some(code), None, _) => format!("{code}"),
+            (Some(code), Some(why), _) => format!("{code} ({why})"),
+            (None, Some(why), Some(_)) => format!("no response ({why})"),
+            (None, Some(why), None) => format!("not sent ({why})"),
+            (None, None, _) => "no response".to_string(),
         };
+        let took = ms.map_or(String::new(), |ms| format!(" in {ms:.1} ms"));
         let retry = if attempt > 1 {
             format!(", attempt {attempt}")
         } else {
@@ -88,9 +107,9 @@ impl Intercept for CallLog {
             operation,
             attempt,
             status,
-            latency_ms = (ms * 10.0).round() / 10.0,
+            latency_ms = ms.map(|ms| (ms * 10.0).round() / 10.0),
             error = failure.as_deref(),
-            "{service} {operation}: {outcome} in {ms:.1} ms{retry}"
+            "{service} {operation}: {outcome}{took}{retry}"
         );
         Ok(())
     }

@@ -1,13 +1,15 @@
 //! Effective settings: command-line flags win over environment variables,
-//! which win over terraform's backend configuration (DESIGN §3). clap already
-//! merged flags with the `TFLOCK_*` variables; this adds the backend and the
-//! standard AWS variables, and validates the lease timing.
+//! which win over `.tflock.toml`, which wins over terraform's backend
+//! configuration (DESIGN §3). clap already merged flags with the `TFLOCK_*`
+//! variables and `config_file` filled in the file's values; this adds the
+//! backend and the standard AWS variables, and validates the lease timing.
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::backend::{self, Backend, S3Backend};
 use crate::cli::GlobalArgs;
+use crate::config_file::Origin;
 use crate::duration;
 use crate::error::{Error, Result};
 
@@ -77,7 +79,14 @@ impl Timing {
     /// `child_lock_timeout` is terraform's `-lock-timeout` found among the
     /// child's arguments: honoured as tflock's default too.
     pub fn resolve(global: &GlobalArgs, child_lock_timeout: Option<Duration>) -> Result<Timing> {
-        let parse = duration_flag;
+        // A bad value names where it was set when that was not a flag.
+        let parse = |flag: &str, v: &Option<String>| {
+            duration_flag(flag, v).map_err(|e| match global.origins.get(flag) {
+                Some(Origin::Env(name)) => Error::config(format!("{e} (from {name})")),
+                Some(Origin::File(path)) => Error::config(format!("{e} (from {})", path.display())),
+                _ => e,
+            })
+        };
         let lease = parse("lease", &global.lease)?.unwrap_or(DEFAULT_LEASE);
         if lease < MIN_LEASE {
             return Err(Error::config(format!(

@@ -110,7 +110,7 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
             "default",
         ),
     ];
-    let file = config_file::find(&workdir);
+    let file = global.config_file.as_ref();
     let text = if reporter.json() {
         let mut settings = serde_json::Map::new();
         for r in &rows {
@@ -126,7 +126,12 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
             "config file        {}\n",
             file.as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|| format!("none ({} here or above)", config_file::FILE_NAME))
+                .unwrap_or_else(|| {
+                    match crate::settings::process_env(config_file::ENV).as_deref() {
+                        Some("off") => format!("none ({}=off)", config_file::ENV),
+                        _ => format!("none ({} here or above)", config_file::FILE_NAME),
+                    }
+                })
         );
         for r in &rows {
             text.push_str(&format!(

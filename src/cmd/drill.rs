@@ -53,6 +53,10 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
         ] {
             cmd.env_remove(var);
         }
+        // Nor from a .tflock.toml (a heartbeat set there would disagree
+        // with the drill's lease; strict, output, max-duration would change
+        // how the helpers behave).
+        cmd.env(crate::config_file::ENV, "off");
         cmd.args([
             "--table",
             &target.table,

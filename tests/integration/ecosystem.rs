@@ -78,6 +78,35 @@ fn flags_beat_variables_beat_the_file_beats_the_backend() {
     assert_eq!(v["settings"]["lease"]["value"], "55s");
     assert_eq!(v["settings"]["lease"]["from"], "flag");
 
+    // An empty variable (an unset CI variable) is no choice.
+    let v = c(&[], &[("TFLOCK_TABLE", ""), ("TFLOCK_LEASE", "")]);
+    assert_eq!(v["settings"]["table"]["value"], "from-file");
+    assert_eq!(v["settings"]["lease"]["from"], format!("file ({file})"));
+
+    // TFLOCK_CONFIG: off, or a file of its own.
+    let v = c(&[], &[("TFLOCK_CONFIG", "off")]);
+    assert_eq!(v["config_file"], Value::Null);
+    assert_eq!(v["settings"]["table"]["value"], f.table.as_str());
+    std::fs::write(f.path("ci.toml"), "lease = \"40s\"\n").unwrap();
+    let ci = f.path("ci.toml").display().to_string();
+    let v = c(&[], &[("TFLOCK_CONFIG", ci.as_str())]);
+    assert_eq!(v["config_file"], ci.as_str());
+    assert_eq!(v["settings"]["lease"]["value"], "40s");
+
+    // A bad value says where it was set.
+    std::fs::write(f.path("ci.toml"), "lease = \"forever\"\n").unwrap();
+    let out = output(
+        f.tflock_in(&dir)
+            .env("TFLOCK_CONFIG", &ci)
+            .args(["run", "--", "true"]),
+    );
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--lease") && stderr(&out).contains(&format!("(from {ci})")),
+        "{}",
+        stderr(&out)
+    );
+
     // Without the file, the backend's table.
     std::fs::remove_file(f.path(".tflock.toml")).unwrap();
     let v = c(&[], &[]);
@@ -127,9 +156,40 @@ fn a_run_uses_the_files_table_and_a_broken_file_stops_everything() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains(".tflock.toml") && err.contains("tabel"),
+        err.contains(".tflock.toml:1:1: ") && err.contains("tabel"),
         "{err}"
     );
+
+    // What takes no lock still runs, with a warning.
+    let out = output(
+        f.tflock("filekey")
+            .current_dir(&dir)
+            .args(["fmt", "-check"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("tflock: warning: ")
+            && stderr(&out).contains("ignored: this command takes no lock"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn terraforms_chdir_finds_the_file_of_the_directory_it_names() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("envs/prod");
+    std::fs::write(dir.join(".tflock.toml"), "lease = \"44s\"\n").unwrap();
+    let out = output(f.tflock_in(&f.path("")).args([
+        "-v",
+        "-chdir=envs/prod",
+        "apply",
+        "-auto-approve",
+        "-no-color",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let item = f.lease_item(&f.terraform_lock_id()).expect("the lease");
+    assert_eq!(dynamo::holder_field(&item, "lease_ms"), "44000");
 }
 
 /// A stand-in for OpenTofu: the same CLI and backend (it is a fork of
@@ -222,20 +282,84 @@ fn terragrunt_with_tflock_as_its_terraform_binary() {
 }
 
 #[test]
-fn version_shows_terraforms_too_for_wrappers_that_parse_it() {
-    let out = output(std::process::Command::new(TFLOCK).arg("--version"));
-    assert_eq!(code(&out), 0);
-    let text = stdout(&out);
-    assert!(text.starts_with("tflock "), "{text}");
-    assert!(text.contains("\nTerraform v"), "{text}");
+fn version_shows_terraforms_first_for_wrappers_that_parse_it() {
+    let f = Fixture::new();
+    let version = |cmd: &mut std::process::Command| {
+        // Each must answer promptly, whatever its "terraform" does.
+        let out = finish(spawn(cmd), std::time::Duration::from_secs(20));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let text = stdout(&out);
+        let last = text.lines().last().unwrap_or_default().to_string();
+        assert!(last.starts_with("tflock "), "tflock's line last: {text}");
+        text
+    };
+    let tflock = |dir: &Path| {
+        let mut cmd = std::process::Command::new(TFLOCK);
+        f.scrub(&mut cmd);
+        cmd.current_dir(dir).arg("--version");
+        cmd
+    };
+    let here = f.path("");
+    // terraform's lines first: terragrunt reads the first line.
+    let text = version(&mut tflock(&here));
+    assert!(text.starts_with("Terraform v"), "{text}");
     let out = output(std::process::Command::new(TFLOCK).arg("-V"));
     assert!(!stdout(&out).contains("Terraform"), "-V is tflock's alone");
+
     // No terraform: tflock's version all the same.
-    let out = output(std::process::Command::new(TFLOCK).args([
-        "--terraform-bin",
-        "/nonexistent/terraform",
-        "--version",
-    ]));
-    assert_eq!(code(&out), 0);
-    assert!(stdout(&out).starts_with("tflock "));
+    let text = version(tflock(&here).args(["--terraform-bin", "/nonexistent/terraform"]));
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    // The config file's terraform-bin is the one asked.
+    let bin = bin_dir(&f);
+    executable(&bin.join("tofu"), "#!/bin/sh\necho 'OpenTofu v1.8.0'\n");
+    let project = f.path("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join(".tflock.toml"), "terraform-bin = \"tofu\"\n").unwrap();
+    let text = version(tflock(&project).env("PATH", path_with(&bin)));
+    assert!(text.starts_with("OpenTofu v1.8.0\n"), "{text}");
+
+    // A "terraform" that hangs, or complains, or is tflock itself.
+    executable(
+        &bin.join("hangs"),
+        "#!/bin/sh\necho oops >&2\nexec sleep 60\n",
+    );
+    let text =
+        version(tflock(&here).args(["--terraform-bin", bin.join("hangs").to_str().unwrap()]));
+    assert_eq!(text.lines().count(), 1, "{text}");
+    std::os::unix::fs::symlink(TFLOCK, bin.join("terraform")).unwrap();
+    let text = version(tflock(&here).env("PATH", path_with(&bin)));
+    assert_eq!(text.lines().count(), 1, "{text}");
+    // A wrapper named terraform that execs tflock.
+    std::fs::remove_file(bin.join("terraform")).unwrap();
+    executable(
+        &bin.join("terraform"),
+        &format!("#!/bin/sh\nexec {TFLOCK} \"$@\"\n"),
+    );
+    let text = version(tflock(&here).env("PATH", path_with(&bin)));
+    assert_eq!(text.lines().count(), 1, "{text}");
+}
+
+#[test]
+fn a_terraform_that_is_tflock_itself_is_an_error_not_a_loop() {
+    let f = Fixture::new();
+    let bin = bin_dir(&f);
+    std::os::unix::fs::symlink(TFLOCK, bin.join("terraform")).unwrap();
+    executable(
+        &bin.join("wrapper"),
+        &format!("#!/bin/sh\nexec {TFLOCK} \"$@\"\n"),
+    );
+    for terraform in ["terraform", "wrapper"] {
+        let mut cmd = f.tflock("loop");
+        cmd.env("PATH", path_with(&bin))
+            .env("TFLOCK_TERRAFORM", terraform)
+            .args(["fmt", "-check"]);
+        let out = finish(spawn(&mut cmd), std::time::Duration::from_secs(20));
+        assert_eq!(code(&out), 78, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("`{terraform}` runs tflock itself")),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

@@ -85,6 +85,7 @@ fn run_recipe(f: &Fixture, dir: &Path, r: &Recipe) -> Vec<std::process::Output> 
                     format!("{}:{}", tflock_dir.display(), path_with(&bin)),
                 )
                 .env("PLANFILE", dir.join("plan.tfplan"))
+                .env("ATLANTIS_TERRAFORM_VERSION", ATLANTIS_VERSION)
                 .args(["-e", "-c", c]);
             for (k, v) in &r.env {
                 cmd.env(k, v);
@@ -146,12 +147,28 @@ fn the_gitlab_recipe_runs_and_its_timeouts_fit() {
     assert!(budget < job, "{budget} min of tflock in a {job} min job");
 }
 
+/// The project's terraform version, as Atlantis names it.
+const ATLANTIS_VERSION: &str = "1.11.4";
+
 #[test]
 fn the_atlantis_workflow_plans_and_applies_the_plan() {
     let r = recipe("Atlantis");
     let f = Fixture::new();
     let dir = f.terraform_dir("tf");
+    // Atlantis' terraform<version> on PATH: terraform, logging its calls.
+    executable(
+        &bin_dir(&f).join(format!("terraform{ATLANTIS_VERSION}")),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> {}\nexec terraform \"$@\"\n",
+            f.path("versioned.log").display()
+        ),
+    );
     let outs = run_recipe(&f, &dir, &r);
+    let calls = std::fs::read_to_string(f.path("versioned.log")).unwrap_or_default();
+    assert!(
+        calls.contains("plan -input=false") && calls.contains("apply -input=false"),
+        "tflock ran the project's terraform version: {calls:?}"
+    );
     assert!(dir.join("plan.tfplan").exists());
     assert!(applied(&outs));
     let fence = dynamo::s(&f.lease_item(&f.terraform_lock_id()).unwrap(), "fence");

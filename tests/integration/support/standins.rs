@@ -27,9 +27,11 @@ pub fn path_with(dir: &Path) -> String {
 }
 
 /// A stand-in for terragrunt that does what terragrunt does with
-/// `terraform_binary`: checks the binary's `--version` output for
-/// "Terraform vX.Y.Z" (refusing to run otherwise, like terragrunt), then runs
-/// the command with it in the module directory.
+/// `terraform_binary`: reads the binary's `--version` output with
+/// terragrunt's own pattern, `^(\S+)\s(v?\d+\.\d+\.\d+)` anchored at the
+/// start of the output (so the first line), and refuses a version below
+/// 0.12 or a program that is neither Terraform nor OpenTofu; then runs the
+/// command with it in the module directory.
 pub fn fake_terragrunt(f: &Fixture) -> PathBuf {
     let bin = bin_dir(f);
     executable(
@@ -37,10 +39,12 @@ pub fn fake_terragrunt(f: &Fixture) -> PathBuf {
         r#"#!/bin/sh
 tf=$(sed -n 's/^ *terraform_binary *= *"\(.*\)" *$/\1/p' terragrunt.hcl)
 tf=${TG_TF_PATH:-${tf:-terraform}}
-"$tf" --version | grep -Eq '(Terraform|OpenTofu) v[0-9]+\.[0-9]+\.[0-9]+' || {
-    echo "terragrunt stand-in: cannot parse the version of $tf" >&2
-    exit 1
-}
+first=$("$tf" --version | sed -n 1p)
+version=$(printf '%s\n' "$first" | sed -nE 's/^(Terraform|OpenTofu) v?([0-9]+)\.([0-9]+)\.[0-9]+.*$/\2 \3/p')
+case $version in
+    "") echo "terragrunt stand-in: cannot parse the version of $tf: $first" >&2; exit 1 ;;
+    "0 "[0-9]|"0 1"[01]) echo "terragrunt stand-in: $tf is too old: $first" >&2; exit 1 ;;
+esac
 exec "$tf" "$@"
 "#,
     );
