@@ -111,10 +111,17 @@ pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter
                     return Ok(0);
                 }
                 if !table.acknowledge(&now).await.map_err(|e| e.error)? {
-                    return Err(Error::config(format!(
-                        "{} is held right now: acknowledge once it is free",
-                        target.lock_key
-                    )));
+                    // A run holds it (and will compare the state itself):
+                    // "held", 75, like any other command that finds it so.
+                    let holder = match table.read().await.map_err(|e| e.error)? {
+                        Some(r) if r.is_held() => r.describe_holder(),
+                        _ => "another run".to_string(),
+                    };
+                    return Err(Error::LockHeld {
+                        lock_key: target.lock_key.clone(),
+                        holder: format!("{holder}: acknowledge once it is free"),
+                        waited: std::time::Duration::ZERO,
+                    });
                 }
                 let mut event = Event::new(Kind::StateAck, &target.lock_key, &who);
                 event.state_before = previous.and_then(|r| r.state_seen).as_ref().map(state::reference);

@@ -367,3 +367,26 @@ fn lockfile_backends_are_shown_and_recovered() {
         );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+#[test]
+fn state_ack_while_a_run_holds_the_lock_says_held() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("app");
+    let log = f.path("holder.log");
+    let mut holder = spawn(
+        f.tflock_in(&dir)
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_until("the holder's child", Duration::from_secs(20), || {
+        child_ready(&log)
+    });
+    let out = output(f.tflock_in(&dir).args(["state", "ack"]));
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("is held by") && err.contains("acknowledge once it is free"),
+        "{err}"
+    );
+    kill_everything(&mut holder);
+}
