@@ -209,7 +209,7 @@ Register-ArgumentCompleter -Native -CommandName 'tflock' -ScriptBlock {
             break
         }
         'tflock;history' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back [default: 7d]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'DynamoDB table for the lease [default: the backend''s dynamodb_table]')
             [CompletionResult]::new('--lock-key', '--lock-key', [CompletionResultType]::ParameterName, 'Name of the lock [default: <bucket>/<state path> from the backend]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]')
@@ -235,7 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'tflock' -ScriptBlock {
             break
         }
         'tflock;stats' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back [default: 30d]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'How far back')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'DynamoDB table for the lease [default: the backend''s dynamodb_table]')
             [CompletionResult]::new('--lock-key', '--lock-key', [CompletionResultType]::ParameterName, 'Name of the lock [default: <bucket>/<state path> from the backend]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]')

@@ -200,7 +200,7 @@ set edit:completion:arg-completer[tflock] = {|@words|
             cand --help 'Print help'
         }
         &'tflock;history'= {
-            cand --since 'How far back [default: 7d]'
+            cand --since 'How far back'
             cand --table 'DynamoDB table for the lease [default: the backend''s dynamodb_table]'
             cand --lock-key 'Name of the lock [default: <bucket>/<state path> from the backend]'
             cand --lock-timeout 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]'
@@ -225,7 +225,7 @@ set edit:completion:arg-completer[tflock] = {|@words|
             cand --help 'Print help'
         }
         &'tflock;stats'= {
-            cand --since 'How far back [default: 30d]'
+            cand --since 'How far back'
             cand --table 'DynamoDB table for the lease [default: the backend''s dynamodb_table]'
             cand --lock-key 'Name of the lock [default: <bucket>/<state path> from the backend]'
             cand --lock-timeout 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform''s -lock-timeout]'

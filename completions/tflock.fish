@@ -174,7 +174,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l backup -d 'Copy
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s q -l quiet -d 'Print only warnings and errors'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c tflock -n "__fish_tflock_using_subcommand history" -l since -d 'How far back [default: 7d]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand history" -l since -d 'How far back' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
@@ -194,7 +194,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand history" -l backup -d 'Cop
 complete -c tflock -n "__fish_tflock_using_subcommand history" -s q -l quiet -d 'Print only warnings and errors'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -s v -l verbose -d 'Print more detail: -v also logs each DynamoDB and S3 call with its latency, -vv the AWS SDK\'s own records (RUST_LOG overrides both)'
 complete -c tflock -n "__fish_tflock_using_subcommand history" -s h -l help -d 'Print help'
-complete -c tflock -n "__fish_tflock_using_subcommand stats" -l since -d 'How far back [default: 30d]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand stats" -l since -d 'How far back' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l table -d 'DynamoDB table for the lease [default: the backend\'s dynamodb_table]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r

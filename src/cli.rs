@@ -17,6 +17,7 @@ Examples:
   tflock --lock-timeout 20m apply -auto-approve     # CI: wait for the lock
   tflock run -- terragrunt apply                    # any command under the lock
   tflock status --output json
+  tflock state ack | state versions                 # the state guard's commands
 
 Settings: flags, then TFLOCK_* variables, then .tflock.toml (here or in a parent;
 TFLOCK_CONFIG=PATH names one, TFLOCK_CONFIG=off uses none), then the terraform
@@ -25,7 +26,7 @@ backend. `tflock config` shows what applies and why. RUST_LOG picks log records.
 Exit codes: the child's own; 128+N when it died of signal N; 64 usage; 69 lock
 service unreachable; 70 internal error; 75 lock held; 76 force-unlock refused;
 77 lease lost; 78 configuration; 124 ran past --max-duration; 126/127 command
-not executable/not found; 130 interrupted while waiting.";
+not executable/not found; 130 interrupted while waiting (128+N for signal N).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -227,7 +228,7 @@ pub struct DoctorArgs {}
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// How far back [default: 7d]
+    /// How far back
     #[arg(long, value_name = "DURATION", default_value = "7d")]
     pub since: String,
 
@@ -238,7 +239,7 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// How far back [default: 30d]
+    /// How far back
     #[arg(long, value_name = "DURATION", default_value = "30d")]
     pub since: String,
 

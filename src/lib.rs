@@ -45,6 +45,7 @@ use output::Reporter;
 /// Never returns an error for `main` to print: with `RUST_BACKTRACE=1`, that
 /// would show users a stack trace.
 pub fn main() -> ExitCode {
+    unset_empty_variables();
     let (cli, lock_key_from_env) = match parse(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(code) => return ExitCode::from(code),
@@ -77,6 +78,20 @@ pub fn main() -> ExitCode {
         Err(e) => {
             reporter.error(&e);
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// An empty `TFLOCK_*` variable (an unset CI variable: `TFLOCK_STRICT:
+/// ${{ vars.STRICT }}`) means "not set", for every option alike: clap would
+/// take it as a value (and refuse "" as a boolean or an output format), and
+/// it would hide the config file's value.
+fn unset_empty_variables() {
+    for (name, value) in std::env::vars_os() {
+        if value.is_empty() && name.to_str().is_some_and(|n| n.starts_with("TFLOCK_")) {
+            // SAFETY: the first thing `main` does, before any other thread
+            // exists, so nothing can read the environment concurrently.
+            unsafe { std::env::remove_var(&name) };
         }
     }
 }
@@ -217,14 +232,6 @@ fn origins(command: &clap::Command, m: &clap::ArgMatches) -> config_file::Origin
         let Some(long) = arg.get_long() else { continue };
         let origin = match m.value_source(arg.get_id().as_str()) {
             Some(ValueSource::CommandLine) => config_file::Origin::Flag,
-            // An empty variable (an unset CI variable) is no choice: the
-            // config file may still set the option.
-            Some(ValueSource::EnvVariable)
-                if m.get_raw(arg.get_id().as_str())
-                    .is_some_and(|mut values| values.all(|v| v.is_empty())) =>
-            {
-                continue;
-            }
             Some(ValueSource::EnvVariable) => config_file::Origin::Env(
                 arg.get_env()
                     .map(|e| e.to_string_lossy().into_owned())

@@ -157,8 +157,10 @@ dynamodb_table. Its key is \fI<bucket>/<state path>\fR, terraform's own
 LockID; the lease is stored beside terraform's lock item, under
 \fItflock:<lock key>\fR.
 .PP
-Each option can also be set by its environment variable; a flag wins over
-the environment, which wins over the backend configuration.
+Each option can also be set by its environment variable, or in
+\fI.tflock.toml\fR; a flag wins over the environment, which wins over the
+file, which wins over the backend configuration. An empty variable counts
+as unset. \fBtflock config\fR shows what applies and why.
 "#;
 
 const TAIL: &str = r#".SH EXIT STATUS
@@ -175,7 +177,7 @@ the lock service is unreachable or refused the request
 internal error (never 1)
 .TP
 \fB75\fR
-the lock is held and \-\-lock\-timeout passed
+the lock is held and \-\-lock\-timeout passed (or \fBstate ack\fR found it held)
 .TP
 \fB76\fR
 force\-unlock refused: the holder is alive, or its death could not be proved
@@ -193,8 +195,14 @@ the command ran past \-\-max\-duration
 the command cannot be executed, or was not found
 .TP
 \fB130\fR
-interrupted while waiting for the lock
+interrupted (Ctrl\-C) while waiting for the lock; 128+N for another
+signal N while waiting
 .SH FILES
+.TP
+\fI.tflock.toml\fR
+settings shared by a directory tree (the working directory, terraform's
+\-chdir directory, or the nearest parent that has one): the options' long
+names, at the top level or under [tflock]
 .TP
 \fI.terraform/terraform.tfstate\fR
 the backend terraform init resolved: bucket, state path, table, region,
@@ -294,6 +302,8 @@ fn environment_section(cmd: &Command) -> String {
             ));
         }
     }
+    out.push_str(".TP\n\\fBTFLOCK_CONFIG\\fR\nthe config file to use instead of looking for \\fI.tflock.toml\\fR; \\fBoff\\fR for none\n");
+    out.push_str(".TP\n\\fBRUST_LOG\\fR\nwhich log records to write, as target=level directives (tflock=debug, aws_config=trace); overrides \\-v\n");
     out.push_str(".TP\n\\fBNO_COLOR\\fR, \\fBCLICOLOR_FORCE\\fR\nturn colour off, or on without a terminal\n");
     out.push_str(".TP\n\\fBAWS_PROFILE\\fR, \\fBAWS_REGION\\fR, \\fBAWS_ENDPOINT_URL\\fR, ...\nwhere the table is, when the backend does not say (the backend configuration comes first, as for terraform)\n");
     out

@@ -179,7 +179,7 @@ pub fn status_json(
     match lease {
         None => json!({
             "lock_key": lock_key, "table": table, "held": false, "owner": null, "token": null,
-            "fence": null, "pid": null, "operation": null, "command": null, "ci_url": null,
+            "fence": null, "pid": null, "host": null, "operation": null, "command": null, "ci_url": null,
             "acquired_at": null, "renewed_at": null, "expires_at": null, "released_at": null,
             "lease_seconds": null, "rvn": null, "terraform_lock": terraform_lock, "stale_hint": false, "queue": [],
         }),

@@ -8,8 +8,8 @@
 //! - The first in line (the head) tries to take the lock about five times a
 //!   second: each try is the conditional acquire itself, so when the holder
 //!   releases, the head holds the lock within one try (about 100 ms later on
-//!   average). One try a second is a heartbeat instead, which shows the head
-//!   alive to those behind it.
+//!   average). Four times a lease, a try is a heartbeat instead, which shows
+//!   the head alive to those behind it.
 //! - Everyone else sends one heartbeat a second, whose answer is the whole
 //!   item: who holds the lock, and who is ahead.
 //! - A waiter who gives up leaves the line; one whose heartbeat stays

@@ -79,9 +79,19 @@ fn flags_beat_variables_beat_the_file_beats_the_backend() {
     assert_eq!(v["settings"]["lease"]["from"], "flag");
 
     // An empty variable (an unset CI variable) is no choice.
-    let v = c(&[], &[("TFLOCK_TABLE", ""), ("TFLOCK_LEASE", "")]);
+    let v = c(
+        &[],
+        &[
+            ("TFLOCK_TABLE", ""),
+            ("TFLOCK_LEASE", ""),
+            ("TFLOCK_STRICT", ""),
+            ("TFLOCK_OUTPUT", ""),
+        ],
+    );
     assert_eq!(v["settings"]["table"]["value"], "from-file");
     assert_eq!(v["settings"]["lease"]["from"], format!("file ({file})"));
+    assert_eq!(v["settings"]["strict"]["value"], "true");
+    assert_eq!(v["settings"]["strict"]["from"], format!("file ({file})"));
 
     // TFLOCK_CONFIG: off, or a file of its own.
     let v = c(&[], &[("TFLOCK_CONFIG", "off")]);
