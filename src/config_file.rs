@@ -83,11 +83,17 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The file that applies in `dir`: `TFLOCK_CONFIG`'s, or the nearest.
+/// The file that applies in `dir`: `TFLOCK_CONFIG`'s (a relative path is
+/// taken from where tflock was started, like any path in a variable, not
+/// from -C or -chdir), or the nearest.
 pub fn locate(dir: &Path) -> Option<PathBuf> {
     match crate::settings::process_env(ENV).as_deref() {
         Some("off") => None,
-        Some(path) => Some(dir.join(path)),
+        Some(path) => Some(
+            std::fs::canonicalize(path)
+                .or_else(|_| std::path::absolute(path))
+                .unwrap_or_else(|_| path.into()),
+        ),
         None => find(dir),
     }
 }

@@ -102,6 +102,10 @@ fn flags_beat_variables_beat_the_file_beats_the_backend() {
     let v = c(&[], &[("TFLOCK_CONFIG", ci.as_str())]);
     assert_eq!(v["config_file"], ci.as_str());
     assert_eq!(v["settings"]["lease"]["value"], "40s");
+    // Relative: from where tflock started, whatever -C says.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let v = c(&["-C", "sub"], &[("TFLOCK_CONFIG", "../ci.toml")]);
+    assert_eq!(v["config_file"], ci.as_str());
 
     // A bad value says where it was set.
     std::fs::write(f.path("ci.toml"), "lease = \"forever\"\n").unwrap();
