@@ -210,6 +210,11 @@ fn check_backend(global: &GlobalArgs, workdir: &Path, report: &mut Report) -> Op
             return None;
         }
     };
+    let from = global
+        .origins
+        .get("table")
+        .map_or_else(|| "--table".to_string(), |o| o.to_string());
+    let mut status = Status::Pass;
     let detail = match &backend {
         Backend::S3(b) => {
             let mut d = format!(
@@ -220,13 +225,19 @@ fn check_backend(global: &GlobalArgs, workdir: &Path, report: &mut Report) -> Op
                 b.dynamodb_table.as_deref().unwrap_or("none")
             );
             match &b.dynamodb_table {
-                Some(t) if *t != target.table => d.push_str(&format!(
-                    "; the lease goes to table {} (--table/TFLOCK_TABLE), not next to terraform's own lock",
-                    target.table
-                )),
+                // Leases in two tables do not exclude each other: everyone
+                // who runs tflock on this state must make the same choice.
+                Some(t) if *t != target.table => {
+                    status = Status::Warn;
+                    d.push_str(&format!(
+                        "; the lease goes to table {} (set by {from}), not next to terraform's own lock: \
+                         a tflock run without that setting keeps its lease in {t} and does not wait for this one",
+                        target.table
+                    ));
+                }
                 Some(_) => {}
                 None => d.push_str(&format!(
-                    "; the lease goes to table {} (--table/TFLOCK_TABLE)",
+                    "; the lease goes to table {} (set by {from})",
                     target.table
                 )),
             }
@@ -242,7 +253,7 @@ fn check_backend(global: &GlobalArgs, workdir: &Path, report: &mut Report) -> Op
             target.table, target.lock_key
         ),
     };
-    report.add(BACKEND, Status::Pass, detail);
+    report.add(BACKEND, status, detail);
     Some(target)
 }
 

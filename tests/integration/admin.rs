@@ -398,6 +398,21 @@ fn doctor_passes_on_a_healthy_backend() {
         assert!(c["status"] == "pass" || c["status"] == "warn", "{c}");
         assert!(c["detail"].is_string(), "{c}");
     }
+
+    // A lease table other than the backend's: leases in two tables do not
+    // exclude each other, so the backend check warns and says who chose it.
+    let out = run(f
+        .tflock_in(&dir)
+        .env("TFLOCK_TABLE", "elsewhere")
+        .arg("doctor"));
+    let text = stdout(&out);
+    let (status, rest) = check_lines(&text).into_iter().next().unwrap();
+    assert_eq!(status, "warn", "{text}");
+    assert!(
+        rest.contains("table elsewhere (set by environment (TFLOCK_TABLE))")
+            && rest.contains("does not wait for this one"),
+        "{text}"
+    );
 }
 
 #[test]
