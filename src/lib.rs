@@ -71,8 +71,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     }
-    logging::init(&cli.global);
     let reporter = Reporter::new(&cli.global);
+    logging::init(&cli.global, &reporter);
     match run(cli, &reporter) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -17,7 +17,8 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::Layer;
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::GlobalArgs;
+use crate::output::Reporter;
 
 /// Whether a logger is installed (see [`active`]).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -32,20 +33,15 @@ pub const CALLS: &str = "tflock::aws";
 
 /// Installs the logger when asked for (`-v`, or `RUST_LOG`). Without either,
 /// nothing is installed and every record costs one disabled-callsite check.
-pub fn init(global: &GlobalArgs) {
+pub fn init(global: &GlobalArgs, reporter: &Reporter) {
     let from_env = crate::settings::process_env("RUST_LOG").filter(|v| !v.trim().is_empty());
     let filter = match (&from_env, global.verbose) {
         (Some(spec), _) => match spec.parse::<Targets>() {
             Ok(targets) => targets,
             Err(e) => {
-                let message = format!(
+                reporter.warn(&format!(
                     "ignoring RUST_LOG={spec:?} ({e}); expected a list like \"tflock=debug,aws_smithy_runtime=trace\""
-                );
-                if global.output == Some(OutputFormat::Json) {
-                    crate::output::write_json_line(json!({"event": "warning", "message": message}));
-                } else {
-                    let _ = writeln!(std::io::stderr().lock(), "tflock: warning: {message}");
-                }
+                ));
                 return;
             }
         },
@@ -56,7 +52,7 @@ pub fn init(global: &GlobalArgs) {
             .with_target("aws", tracing::Level::DEBUG),
     };
     let subscriber = filter.with_subscriber(Records {
-        json: global.output == Some(OutputFormat::Json),
+        json: reporter.json(),
         spans: AtomicU64::new(0),
     });
     // Only fails when a subscriber is already installed: keep that one.
