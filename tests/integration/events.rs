@@ -25,9 +25,7 @@ fn dead_holder(f: &Fixture, key: &str) {
             .args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     kill_everything(&mut holder);
 }
 
@@ -45,9 +43,7 @@ fn json_events_follow_the_schema_and_never_touch_stdout() {
             .args(["--output", "json", "--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "2"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let waiter = output(f.tflock("handoff").args([
         "--output",
         "json",
@@ -150,7 +146,7 @@ fn json_events_follow_the_schema_and_never_touch_stdout() {
             ])
             .args(behind.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("the child", &log);
     proxy.set(Mode::Refuse);
     let out = finish(run, Duration::from_secs(60));
     assert_eq!(code(&out), 77, "{}", stderr(&out));
@@ -191,9 +187,7 @@ fn github_actions_gets_a_log_group_around_a_wait_and_annotations() {
             .args(["run"])
             .args(f.sigchild(&log, &["--sleep", "3"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let out = output(f.tflock("gha").env("GITHUB_ACTIONS", "true").args([
         "--lock-timeout",
         "1s",

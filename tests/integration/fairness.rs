@@ -33,9 +33,7 @@ fn sixteen_waiters_acquire_in_arrival_order() {
             .arg("run")
             .args(f.sigchild(&holder_log, &["--sleep", "60"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&holder_log)
-    });
+    wait_child_ready("the holder's child", &holder_log);
     let mut waiters = Vec::new();
     for i in 0..16 {
         let script = format!("echo {i} >> {}; sleep 0.1", log.display());
@@ -92,9 +90,7 @@ fn waiters_who_give_up_or_die_are_skipped() {
             .arg("run")
             .args(f.sigchild(&holder_log, &["--sleep", "60"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&holder_log)
-    });
+    wait_child_ready("the holder's child", &holder_log);
     let waiter = |name: &str| {
         let script = format!("echo {name} >> {}", log.display());
         spawn(f.tflock("skip").args([

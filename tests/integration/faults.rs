@@ -46,7 +46,7 @@ fn a_release_whose_answer_is_lost_still_releases() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "1"])),
     );
-    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("the child", &log);
     // The next requests are the release and the history record: drop the
     // first answer; the retry finds the lease already released by us.
     proxy.next(1, Mode::DropResponse);
@@ -101,7 +101,7 @@ fn a_holder_rides_through_throttled_renewals() {
             .args(["--lease", "6s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "5"])),
     );
-    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("the child", &log);
     proxy.set(Mode::Answer(400, "ThrottlingException"));
     std::thread::sleep(Duration::from_millis(2000));
     proxy.set(Mode::Forward);
@@ -135,9 +135,7 @@ fn a_holder_stopped_past_its_lease_finds_it_taken_and_stops_its_command() {
         cmd.args(["--lease", "2s", "--heartbeat", "600ms", "run"])
             .args(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     // Only tflock stops; its command (in a group of its own) runs on: the
     // fencing limit of DESIGN §2, which terraform's own lock covers.
     signal(&holder, Signal::SIGSTOP);
@@ -228,7 +226,7 @@ fn the_service_restarted_empty_mid_run_stops_the_command() {
             .args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "60", "--linger", "0.3"])),
     );
-    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("the child", &log);
     // The table (and the lease in it) is gone: the lease cannot be renewed.
     own.restart();
     let out = finish(run, Duration::from_secs(40));
@@ -250,7 +248,7 @@ fn a_blackholed_network_fences_before_the_lease_could_be_taken() {
             .args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "30", "--linger", "0.2"])),
     );
-    wait_until("the child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("the child", &log);
     let cut = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -281,9 +279,7 @@ fn a_holder_with_a_skewed_clock_is_never_taken_over_early() {
         cmd.args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let out = output(f.tflock("skew-takeover").args([
         "--takeover-stale",
         "--lock-timeout",

@@ -63,11 +63,7 @@ fn a_second_run_fails_fast_naming_the_holder() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until(
-        "the holder's child to start",
-        Duration::from_secs(20),
-        || child_ready(&log),
-    );
+    wait_child_ready("the holder's child to start", &log);
 
     let start = Instant::now();
     let out = output(f.tflock("busy").args(["run", "--", "true"]));
@@ -101,9 +97,7 @@ fn lock_timeout_waits_then_runs_after_the_holder() {
             .arg("run")
             .args(f.sigchild(&first_log, &["--sleep", "2"])),
     );
-    wait_until("the first child to start", Duration::from_secs(20), || {
-        child_ready(&first_log)
-    });
+    wait_child_ready("the first child to start", &first_log);
 
     let out = output(
         f.tflock("queue")
@@ -144,11 +138,7 @@ fn lock_timeout_gives_up_with_75() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until(
-        "the holder's child to start",
-        Duration::from_secs(20),
-        || child_ready(&log),
-    );
+    wait_child_ready("the holder's child to start", &log);
 
     let start = Instant::now();
     let out = output(
@@ -223,9 +213,7 @@ fn the_heartbeat_renews_the_lease() {
             .args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     let mut rvns = std::collections::BTreeSet::new();
     wait_until("three renewals", Duration::from_secs(20), || {
         if let Some(item) = f.lease_item("beat") {
@@ -255,9 +243,7 @@ fn status_reports_the_holder_in_text_and_json() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     let out = output(f.tflock("st").args(["status", "--output", "json"]));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     for field in [
@@ -314,11 +300,7 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_nothing_behind() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until(
-        "the holder's child to start",
-        Duration::from_secs(20),
-        || child_ready(&log),
-    );
+    wait_child_ready("the holder's child to start", &log);
     let before = f.lease_item("intr").unwrap();
 
     let waiter_err = f.path("waiter.err");

@@ -69,11 +69,7 @@ fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until(
-        "the holder's child to start",
-        Duration::from_secs(20),
-        || child_ready(&log),
-    );
+    wait_child_ready("the holder's child to start", &log);
 
     let transcript = f.path("tty.out");
     let args: Vec<String> = ["--lock-timeout", "5m", "run", "--", "true"]

@@ -54,9 +54,7 @@ fn status_all_lists_every_lease_and_orphaned_terraform_locks() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     assert_eq!(
         code(&output(f.tflock("app/free").args(["run", "--", "true"]))),
         0
@@ -145,7 +143,7 @@ fn history_and_stats_account_for_a_known_sequence() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60", "--linger", "1"])),
     );
-    wait_until("A's child", Duration::from_secs(20), || child_ready(&log));
+    wait_child_ready("A's child", &log);
     let c = output(f.tflock("seq").args(["run", "--", "true"]));
     assert_eq!(code(&c), 75);
     let b = spawn(

@@ -99,9 +99,7 @@ fn a_live_holder_on_this_host_is_refused_at_once() {
             .args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let out = force_unlock(&f, "live", &["--verify"]);
     assert_eq!(code(&out), 76, "{}", stderr(&out));
     assert!(
@@ -130,9 +128,7 @@ fn a_heartbeat_during_observation_refuses_even_with_a_skewed_clock() {
         cmd.args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let status: serde_json::Value = serde_json::from_str(&stdout(&output(
         f.tflock("skewed").args(["status", "--output", "json"]),
     )))
@@ -198,9 +194,7 @@ fn the_unguarded_path_needs_the_exact_id_and_a_confirmation() {
     let log = f.path("child.log");
     let mut cmd = f.tflock_elsewhere("manual", "gone-host", None);
     let mut holder = spawn(cmd.args(["run"]).args(f.sigchild(&log, &["--sleep", "60"])));
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     kill_everything(&mut holder);
     let token = dynamo::s(&f.lease_item("manual").unwrap(), "owner_token");
 
@@ -248,9 +242,7 @@ fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
         cmd.args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until("the first job's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the first job's child", &log);
     kill_everything(&mut dead);
     let out = output(f.tflock("ci").args([
         "--takeover-stale",
@@ -281,9 +273,7 @@ fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
         cmd.args(["--lease", "2s", "run"])
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until("the live job's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the live job's child", &log);
     let out = output(f.tflock("ci").args([
         "--takeover-stale",
         "--lock-timeout",
@@ -312,9 +302,7 @@ fn a_holder_back_from_an_outage_keeps_its_lease_while_its_command_stops() {
         cmd.args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&holder_log, &["--sleep", "9", "--ignore", "SIGINT"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&holder_log)
-    });
+    wait_child_ready("the holder's child", &holder_log);
     let waiter_log = f.path("waiter.log");
     let waiter = spawn(
         f.tflock("outage")
@@ -364,9 +352,7 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
                 .args(["--lease", "2s", "run"])
                 .args(f.sigchild(&log, &["--sleep", "60"])),
         );
-        wait_until("the holder's child", Duration::from_secs(20), || {
-            child_ready(&log)
-        });
+        wait_child_ready("the holder's child", &log);
         kill_everything(&mut run);
         f.lease_item(&key).unwrap()
     };

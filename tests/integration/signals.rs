@@ -26,9 +26,7 @@ fn sigterm_is_forwarded_once_and_the_lease_released_after_the_child_stops() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60", "--linger", "1"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     signal(&tflock, Signal::SIGTERM);
     let out = finish(tflock, Duration::from_secs(30));
 
@@ -63,9 +61,7 @@ fn every_signal_is_forwarded_once_without_a_terminal() {
         &log,
         &["--sleep", "60", "--ignore", "SIGINT", "--ignore", "SIGHUP"],
     )));
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     let mut expected = Vec::new();
     for sig in [
         Signal::SIGINT,
@@ -96,9 +92,7 @@ fn kill_9_of_tflock_makes_the_child_receive_sigterm() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     tflock.kill().unwrap();
     let _ = tflock.wait();
     wait_until(
@@ -126,9 +120,7 @@ fn losing_the_lease_interrupts_the_child_once_and_exits_77() {
             .args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "12", "--ignore", "SIGINT"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     let cut = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -168,9 +160,7 @@ fn a_short_outage_is_ridden_through() {
             .args(["--lease", "6s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "5"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     proxy.set(Mode::Refuse);
     // The outage itself: two heartbeats long, well inside the 6s lease.
     std::thread::sleep(Duration::from_millis(2000));
@@ -194,9 +184,7 @@ fn losing_the_lease_after_an_interrupt_sends_no_second_one() {
             .args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "10", "--ignore", "SIGINT"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     signal(&tflock, Signal::SIGINT);
     wait_until("the forwarded SIGINT", Duration::from_secs(10), || {
         signals_received(&log).len() == 1
@@ -241,9 +229,7 @@ fn a_holder_stopped_past_its_fencing_point_renews_on_resume() {
             .args(["--lease", "3s", "--heartbeat", "1s", "run"])
             .args(f.sigchild(&log, &["--sleep", "7"])),
     );
-    wait_until("the child to start", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the child to start", &log);
     signal(&tflock, Signal::SIGSTOP);
     // Past the fencing point (2s) and the lease (3s): only a renewal can
     // tell whether anyone took it; nobody did.

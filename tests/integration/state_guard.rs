@@ -378,9 +378,7 @@ fn state_ack_while_a_run_holds_the_lock_says_held() {
             .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
-    wait_until("the holder's child", Duration::from_secs(20), || {
-        child_ready(&log)
-    });
+    wait_child_ready("the holder's child", &log);
     let out = output(f.tflock_in(&dir).args(["state", "ack"]));
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     let err = stderr(&out);

@@ -331,6 +331,12 @@ pub fn child_ready(path: &Path) -> bool {
     child_log(path).iter().any(|(e, _, _)| e == "ready")
 }
 
+/// Waits (20 s at most) until the helper child logging to `log` is ready:
+/// `what` names it in the failure.
+pub fn wait_child_ready(what: &str, log: &Path) {
+    wait_until(what, Duration::from_secs(20), || child_ready(log));
+}
+
 /// Kills a tflock and everything it started at once, as a lost CI runner
 /// dies: all are stopped first, so none can react (no parent-death signal
 /// handled, no graceful release), then killed.
