@@ -445,7 +445,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tflock", default=os.path.join(ROOT, "target/release/tflock"))
     ap.add_argument("--runs", type=int, default=50, help="runs per overhead measurement")
-    ap.add_argument("--handoffs", type=int, default=12, help="handoffs measured with 1 s holds")
+    ap.add_argument("--handoffs", type=int, default=24, help="handoffs measured with 1 s holds")
     ap.add_argument("--long-hold", type=float, default=60.0, help="the long hold, seconds")
     ap.add_argument("--long-handoffs", type=int, default=3, help="handoffs measured with long holds")
     ap.add_argument("--hold", type=float, default=30.0, help="seconds for RSS and holding requests")

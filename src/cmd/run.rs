@@ -256,11 +256,12 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         (Some(_), None) => SeenUpdate::Forget,
         (None, _) => SeenUpdate::Keep,
     };
-    // Both after the child has exited; neither waits for the other.
-    tokio::join!(
-        supervise::release(&table, &lease, held, seen, reporter),
-        record(&history, &event, reporter)
-    );
+    // The release first, the record after it: the next in line is waiting
+    // for the release, and a record sent at the same time could reach the
+    // service first and delay it (the emulator serves one request at a time,
+    // DynamoDB one connection's requests in turn).
+    supervise::release(&table, &lease, held, seen, reporter).await;
+    record(&history, &event, reporter).await;
     finished.map(|f| f.exit_code)
 }
 

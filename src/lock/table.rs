@@ -312,8 +312,13 @@ impl LeaseTable {
         if let Some(url) = &holder.ci_url {
             who.insert(holder::CI_URL.to_string(), s(url));
         }
+        if matches!(claim, Claim::Free) {
+            // Only the fast path may create the item. A turn or a takeover
+            // finds it in our format (its condition, or the record observed,
+            // says so): one clause less on the handoff's path.
+            e.set(format!("{format} = {format_v}"));
+        }
         for (name, value) in [
-            (attr::FORMAT, format_v.clone()),
             (attr::STATE, held.clone()),
             (attr::OWNER, e.value("token", s(token))),
             (attr::RVN, e.value("rvn", s(&rvn))),
