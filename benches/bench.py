@@ -445,7 +445,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tflock", default=os.path.join(ROOT, "target/release/tflock"))
     ap.add_argument("--runs", type=int, default=50, help="runs per overhead measurement")
-    ap.add_argument("--handoffs", type=int, default=24, help="handoffs measured with 1 s holds")
+    ap.add_argument("--handoffs", type=int, default=12, help="handoffs per line with 1 s holds")
+    ap.add_argument("--lines", type=int, default=2, help="lines of --handoffs + 1 waiters, one after another")
     ap.add_argument("--long-hold", type=float, default=60.0, help="the long hold, seconds")
     ap.add_argument("--long-handoffs", type=int, default=3, help="handoffs measured with long holds")
     ap.add_argument("--hold", type=float, default=30.0, help="seconds for RSS and holding requests")
@@ -460,9 +461,13 @@ def main():
         create_table(moto.endpoint, "bench")
         env = env_for(moto.endpoint, "bench", "overhead")
         # 1. Handoff latency.
-        short = tflock_handoffs(a.tflock, env, "short", 1, a.handoffs + 1, work)
+        # Several lines of the same length rather than one long line: more
+        # samples of the same situation (a longer line loads the emulator,
+        # which serves one request at a time, with more heartbeats).
+        short = [g for i in range(a.lines) for g in tflock_handoffs(a.tflock, env, f"short{i}", 1, a.handoffs + 1, work)]
         long = tflock_handoffs(a.tflock, env, "long", a.long_hold, a.long_handoffs + 1, work) if a.long_handoffs else []
-        etcd_short = etcd_handoffs(etcd.endpoint, 1, a.handoffs + 1, work, "short") if etcd else []
+        etcd_short = ([g for i in range(a.lines) for g in etcd_handoffs(etcd.endpoint, 1, a.handoffs + 1, work, f"short{i}")]
+                      if etcd else [])
         tf = terraform_handoffs(moto.endpoint, "bench", "bench-state", 1, 5, work) if shutil.which("terraform") else []
         # 2. FIFO.
         order = fifo_order(a.tflock, env, "fifo", 16, work)

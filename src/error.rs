@@ -56,6 +56,10 @@ pub enum Error {
     #[error("{0}")]
     ForceUnlockRefused(String),
 
+    /// The lease lapsed before the command started (nothing was started).
+    #[error("{0}")]
+    LeaseLost(String),
+
     #[error("{program}: command not found")]
     ChildNotFound { program: String },
 
@@ -99,6 +103,7 @@ impl Error {
             Error::Unavailable(_) => exit::UNAVAILABLE,
             Error::LockHeld { .. } => exit::LOCK_HELD,
             Error::ForceUnlockRefused(_) => exit::FORCE_UNLOCK_REFUSED,
+            Error::LeaseLost(_) => exit::LEASE_LOST,
             Error::ChildNotFound { .. } => exit::NOT_FOUND,
             Error::ChildNotExecutable { .. } => exit::NOT_EXECUTABLE,
             Error::Interrupted { signal, .. } => exit::SIGNAL_BASE.saturating_add(*signal as u8),

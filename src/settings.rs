@@ -22,6 +22,9 @@ pub const MIN_HEARTBEAT: Duration = Duration::from_millis(100);
 /// systems often export `VAR=` to mean "nothing").
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Set by `tflock drill` for its helper processes (see `Target::resolve`).
+pub const DRILL_SCRATCH: &str = "TFLOCK_DRILL_SCRATCH";
+
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -180,16 +183,20 @@ impl Target {
             (None, Some(b)) => b.terraform_lock_id(),
             (None, None) => unreachable!("checked above: no backend requires --lock-key"),
         };
+        // The drill's helpers lock a scratch key beside the real one: they
+        // take the backend's connection settings, never its terraform lock,
+        // lockfile or state (those belong to the real lock).
+        let s3_lock = s3.filter(|_| env(DRILL_SCRATCH).is_none());
         let terraform_lock =
-            s3.and_then(|b| b.dynamodb_table.clone().map(|t| (t, b.terraform_lock_id())));
+            s3_lock.and_then(|b| b.dynamodb_table.clone().map(|t| (t, b.terraform_lock_id())));
 
         let aws = aws_settings(global, s3);
         Ok(Target {
             table,
             lock_key,
             terraform_lock,
-            state: s3.map(|b| (b.bucket.clone(), b.state_path.clone())),
-            lockfile: s3
+            state: s3_lock.map(|b| (b.bucket.clone(), b.state_path.clone())),
+            lockfile: s3_lock
                 .filter(|b| b.use_lockfile)
                 .map(|b| (b.bucket.clone(), format!("{}.tflock", b.state_path))),
             aws,

@@ -57,6 +57,10 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
         // with the drill's lease; strict, output, max-duration would change
         // how the helpers behave).
         cmd.env(crate::config_file::ENV, "off");
+        // The directory's backend gives the helpers its endpoint and region,
+        // but its terraform lock, lockfile and state are the real lock's:
+        // the scratch lock's force-unlock must never judge (or remove) them.
+        cmd.env(crate::settings::DRILL_SCRATCH, "1");
         cmd.args([
             "--table",
             &target.table,

@@ -128,6 +128,14 @@ impl Queue {
         self.next_ticket.unwrap_or(0) <= self.serving.unwrap_or(0)
     }
 
+    /// No waiter holds a ticket in line (`serving..next_ticket`): the line
+    /// is empty, or holds only tickets nobody holds any more (a waiter that
+    /// left, an acquisition taken back), which `advance` may pass.
+    pub fn nobody_in_line(&self) -> bool {
+        let (serving, next) = (self.serving.unwrap_or(0), self.next_ticket.unwrap_or(0));
+        serving >= next || self.waiters.range(serving..next).next().is_none()
+    }
+
     /// The first ticket in line at or after `from`, if any waiter is queued.
     pub fn first_from(&self, from: u64) -> Option<u64> {
         self.waiters.range(from..).next().map(|(t, _)| *t)
@@ -417,6 +425,34 @@ impl TerraformLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_is_empty_when_no_waiter_holds_a_ticket_in_it() {
+        let waiter = Waiter {
+            beat: "b".into(),
+            token: "t".into(),
+            who: "w@h".into(),
+            pid: 1,
+            operation: "apply".into(),
+            since: None,
+            lease: None,
+        };
+        let queue = |serving: u64, next: u64, tickets: &[u64]| Queue {
+            next_ticket: Some(next),
+            serving: Some(serving),
+            waiters: tickets.iter().map(|t| (*t, waiter.clone())).collect(),
+        };
+        assert!(Queue::default().nobody_in_line());
+        assert!(queue(3, 3, &[]).nobody_in_line());
+        // Tickets 3 and 4 handed out, nobody holds them (left, taken back).
+        assert!(queue(3, 5, &[]).nobody_in_line());
+        assert!(!queue(3, 5, &[]).is_empty());
+        // Entries left behind below the turn (passed over) do not count.
+        assert!(queue(3, 5, &[1]).nobody_in_line());
+        assert!(!queue(3, 5, &[4]).nobody_in_line());
+        // A turn past the next ticket (never written so; read defensively).
+        assert!(queue(6, 5, &[4]).nobody_in_line());
+    }
 
     pub fn sample() -> Item {
         let s = |v: &str| AttributeValue::S(v.to_string());

@@ -520,15 +520,18 @@ impl LeaseTable {
         }
     }
 
-    /// Leaves the line (a wait given up). Unconditional: removing an entry
-    /// that is already gone changes nothing.
+    /// Leaves the line (a wait given up). Conditional on our entry being
+    /// there: an entry already gone (skipped as dead) needs nothing, and an
+    /// unconditional update would recreate a removed item as a bare key.
     pub async fn leave(&self, ticket: u64) -> Result<(), CallError> {
         let mut e = Expr::default();
         let waiter = e.name(&record::waiter_attr(ticket));
-        e.remove(waiter);
+        e.condition(format!("attribute_exists({waiter})"))
+            .remove(waiter);
         let req = self.update_lease();
         match e.to_update(req).send().await {
             Ok(_) => Ok(()),
+            Err(err) if is_conditional_failure(&err).is_some() => Ok(()),
             Err(err) => Err(self
                 .call_error(&format!("leave the line for {}", self.lock_key), err)
                 .await),
@@ -634,7 +637,13 @@ impl LeaseTable {
             }
             Err(err) => match is_conditional_failure(&err) {
                 Some(item) => {
-                    let found = item.map(|i| self.parse(i)).transpose()?;
+                    let found = match item {
+                        Some(i) => Some(self.parse(i)?),
+                        // Refused, yet no item came back: the service did
+                        // not honour ReturnValuesOnConditionCheckFailure.
+                        // Read it rather than call the lease lost unseen.
+                        None => self.read().await?,
+                    };
                     match found {
                         // Still ours, with an RVN we did not know: an earlier
                         // renewal landed but its response was lost. Adopt it;

@@ -45,6 +45,9 @@ const HEAD_JITTER: Duration = Duration::from_millis(20);
 const HEAD_BEATS_PER_LEASE: u32 = 4;
 /// Bound on each clean-up request after an interrupt or a failed wait.
 const SETTLE: Duration = Duration::from_secs(5);
+/// Steps past the timeout when the lock was found free with nobody in line
+/// (see `timed_out`): passing given-up tickets, then the claim.
+const EXTRA_STEPS: u32 = 2;
 
 pub struct Acquired {
     pub lease: Lease,
@@ -110,6 +113,8 @@ struct Waiting<'a> {
     /// Whether the lock timeout was found too short for a takeover.
     warned_takeover: bool,
     display: Option<crate::output::WaitDisplay>,
+    /// Steps taken past the timeout (see `timed_out`).
+    extra_steps: u32,
 }
 
 pub async fn acquire(
@@ -136,6 +141,7 @@ pub async fn acquire(
         last_beat: Instant::now(),
         warned_takeover: false,
         display: None,
+        extra_steps: 0,
     };
     let result = loop {
         let step = w.next_step();
@@ -214,7 +220,8 @@ impl Waiting<'_> {
             None => true,
             Some(r) => {
                 let serving = r.queue.serving.unwrap_or(0);
-                !r.queue.waiters.range(serving..t).any(|_| true)
+                // `serving` past our ticket: we were passed over (see absorb).
+                serving <= t && r.queue.waiters.range(serving..t).next().is_none()
             }
         }
     }
@@ -225,6 +232,16 @@ impl Waiting<'_> {
             // Not in line: the fast path first, then join the line, unless
             // the caller will not wait at all.
             return match &self.last {
+                // Free, with tickets handed out that nobody holds any more
+                // (waiters who left, an acquisition taken back): pass them,
+                // then take the lock. Without this a run that does not wait
+                // would be refused until some waiter came to move the line.
+                Some(r) if !r.is_held() && !r.queue.is_empty() && r.queue.nobody_in_line() => {
+                    Step::Advance {
+                        from: r.queue.serving.unwrap_or(0),
+                        to: r.queue.next_ticket.unwrap_or(0),
+                    }
+                }
                 Some(r) if self.wait.timeout > Duration::ZERO => {
                     if !r.is_held() && r.queue.is_empty() {
                         Step::Claim(Claim::Free)
@@ -239,6 +256,10 @@ impl Waiting<'_> {
             return Step::Beat(t);
         };
         let serving = r.queue.serving.unwrap_or(0);
+        if serving > t {
+            // Passed over (absorb rejoins us); never a range that runs backwards.
+            return Step::Beat(t);
+        }
         // Someone ahead silent for a full lease is dead: take them out.
         for (&ticket, waiter) in r.queue.waiters.range(serving..t) {
             if let Some((beat, since)) = self.waiter_watch.get(&ticket)
@@ -370,6 +391,18 @@ impl Waiting<'_> {
                     self.pending_takeover = None;
                 }
                 self.observe(*r);
+                if let (Some(t), Some(r)) = (self.ticket, &self.last)
+                    && r.queue.serving.unwrap_or(0) > t
+                {
+                    // The turn went past our ticket: those behind us found us
+                    // silent for a lease (a suspended laptop, requests that
+                    // kept failing) and removed us from the line.
+                    self.reporter.warn(&format!(
+                        "our place in line for {} (ticket {t}) was passed over after a long silence; joining again at the back",
+                        self.table.lock_key()
+                    ));
+                    self.ticket = None;
+                }
             }
             Ok(Answer::Queued(ticket)) => {
                 self.last_beat = Instant::now();
@@ -486,7 +519,26 @@ impl Waiting<'_> {
         if self.start.elapsed() < self.wait.timeout {
             return None;
         }
+        // Past the timeout (at once, for a run that does not wait) but the
+        // lock was found free with nobody in line: a few more steps (pass
+        // the given-up tickets, claim) may take it. Bounded: a race lost to
+        // another taker ends the wait as usual.
+        if self.ticket.is_none()
+            && self.extra_steps < EXTRA_STEPS
+            && self
+                .last
+                .as_ref()
+                .is_some_and(|r| !r.is_held() && r.queue.nobody_in_line())
+        {
+            self.extra_steps += 1;
+            return None;
+        }
         let holder = match self.last.clone() {
+            Some(r) if !r.is_held() && self.wait.timeout.is_zero() => format!(
+                "{}: it goes to the next in line; wait for your turn with --lock-timeout \
+                 (a waiter silent for a lease is removed by those waiting behind it)",
+                self.describe(&r)
+            ),
             Some(r) => self.describe(&r),
             None => "someone".to_string(),
         };

@@ -15,7 +15,7 @@ use nix::unistd::Pid;
 use tokio::sync::{oneshot, watch};
 
 use crate::error::{Error, exit};
-use crate::lock::{Lease, LeaseTable, Release};
+use crate::lock::{Lease, LeaseTable, Release, Renew};
 use crate::output::{Event, Reporter};
 use heartbeat::{Heartbeat, Lost, NativeLock};
 use signals::{Received, Signals};
@@ -89,6 +89,8 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
         max_duration,
         reporter,
     } = run;
+    let (lease, acquired_started) =
+        confirmed_before_start(table, lease, heartbeat, acquired_started).await?;
     let held_since = Instant::now();
     let mut child = child::spawn(&spec).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::ChildNotFound {
@@ -235,6 +237,54 @@ pub async fn release(
             table.lock_key()
         )),
     }
+}
+
+/// What ran between the acquisition and the start of the command (a
+/// takeover's clean-up, the state guard's reads, a backup copy, their
+/// retries) may have lasted long enough for the lease to lapse, and nothing
+/// renews it before the heartbeat starts. When the first renewal is already
+/// due, it is made now: the command starts only on a lease confirmed ours
+/// within a heartbeat. Returns the lease (new RVN) and when it was confirmed.
+async fn confirmed_before_start(
+    table: &LeaseTable,
+    mut lease: Lease,
+    heartbeat: Duration,
+    acquired_started: Duration,
+) -> Result<(Lease, Duration), Error> {
+    if deadline::boot_clock().saturating_sub(acquired_started) < heartbeat {
+        return Ok((lease, acquired_started));
+    }
+    let lapsed = |why: String| {
+        Error::LeaseLost(format!(
+            "the lease on {} could not be confirmed before the command started ({why}); nothing was started",
+            table.lock_key()
+        ))
+    };
+    // Twice at most: a renewal of ours that landed unanswered is adopted.
+    for _ in 0..2 {
+        let started = deadline::boot_clock();
+        let renewal = tokio::time::timeout(heartbeat, table.renew(&mut lease, None));
+        let Ok(answer) = renewal.await else {
+            return Err(lapsed(format!(
+                "no answer within {}",
+                crate::duration::format(heartbeat)
+            )));
+        };
+        match answer {
+            Ok(Renew::Renewed) => return Ok((lease, started)),
+            Ok(Renew::Adopted) => continue,
+            Ok(Renew::Lost(found)) => {
+                return Err(lapsed(match found {
+                    Some(r) if r.is_held() => format!("it is now held by {}", r.describe_holder()),
+                    _ => "it is no longer ours".to_string(),
+                }));
+            }
+            Err(e) => return Err(lapsed(e.error.to_string())),
+        }
+    }
+    Err(lapsed(
+        "renewals kept finding an earlier one of ours".into(),
+    ))
 }
 
 /// The child's exit code, or 128+N when it died of signal N (as a shell says).

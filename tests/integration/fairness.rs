@@ -140,3 +140,35 @@ fn waiters_who_give_up_or_die_are_skipped() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_ticket_given_up_does_not_block_a_run_that_does_not_wait() {
+    // The only waiter gives up (Ctrl-C) and the holder releases: its ticket
+    // is still ahead of the line's turn, and nobody is left to move the turn
+    // past it. A run that does not wait must pass it and take the lock,
+    // not be refused with "held by nobody".
+    let f = Fixture::new();
+    let holder_log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("gone")
+            .arg("run")
+            .args(f.sigchild(&holder_log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &holder_log);
+    let waiter = spawn(
+        f.tflock("gone")
+            .args(["--lock-timeout", "1m", "run", "--", "true"]),
+    );
+    wait_until("the waiter in line", Duration::from_secs(20), || {
+        in_line(&f, "gone") == 1
+    });
+    signal(&waiter, Signal::SIGINT);
+    assert_eq!(code(&finish(waiter, Duration::from_secs(20))), 130);
+    signal(&holder, Signal::SIGTERM);
+    assert_eq!(code(&finish(holder, Duration::from_secs(30))), 143);
+
+    let out = output(f.tflock("gone").args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = output(f.tflock("gone").args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "and again: {}", stderr(&out));
+}

@@ -204,6 +204,47 @@ fn history_and_stats_account_for_a_known_sequence() {
 }
 
 #[test]
+fn the_fire_drill_in_a_terraform_directory_leaves_the_real_terraform_lock_alone() {
+    // The operator's own terraform lock on the real state, taken while the
+    // drill runs: same user@host, created during the scratch lease. The
+    // scratch lock's force-unlock must not judge it (it is not the scratch
+    // holder's), let alone remove it.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    let user = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let created = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let info = format!(
+        r#"{{"ID":"mine","Operation":"OperationTypeApply","Info":"","Who":"{}@{}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
+        user.trim(),
+        host.trim(),
+        created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    );
+    f.dynamo.put(
+        &f.table,
+        HashMap::from([
+            ("LockID".to_string(), AttributeValue::S(key.clone())),
+            ("Info".to_string(), AttributeValue::S(info)),
+        ]),
+    );
+    let out = output(f.tflock_in(&dir).args(["--lease", "2s", "drill"]));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        f.dynamo.get(&f.table, &key).is_some(),
+        "the real terraform lock survives the drill: {}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn the_fire_drill_recovers_a_scratch_lock_and_leaves_the_real_one_alone() {
     let f = Fixture::new();
     let out = output(f.tflock("prod/app").args(["--lease", "2s", "drill"]));

@@ -388,3 +388,54 @@ fn state_ack_while_a_run_holds_the_lock_says_held() {
     );
     kill_everything(&mut holder);
 }
+
+#[test]
+fn a_lease_that_lapses_before_the_command_starts_starts_nothing() {
+    // The state read before the command is slow (4 s, through a delaying
+    // proxy) and nothing renews the lease until the command starts: a
+    // waiter elsewhere may prove it stale and take it over meanwhile. The
+    // slow run must then start nothing (77), not run beside the new holder.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    assert_eq!(code(&apply(&f, &dir, &[])), 0);
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let init = dir.join(".terraform/terraform.tfstate");
+    let mut backend: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&init).unwrap()).unwrap();
+    backend["backend"]["config"]["endpoints"]["s3"] = proxy.endpoint().into();
+    std::fs::write(&init, backend.to_string()).unwrap();
+    proxy.set_delay(Duration::from_secs(4));
+
+    let key = f.terraform_lock_id();
+    let slow_log = f.path("slow.log");
+    let mut cmd = f.tflock_elsewhere(&key, "slow-host", None);
+    let slow = spawn(
+        cmd.current_dir(&dir)
+            .args(["--lease", "1s", "run"])
+            .args(f.sigchild(&slow_log, &[])),
+    );
+    wait_until(
+        "the slow run holds the lease",
+        Duration::from_secs(10),
+        || f.lease_state(&key).as_deref() == Some("held"),
+    );
+    let taker_log = f.path("taker.log");
+    let taker = spawn(
+        f.tflock_in(&dir)
+            .args(["--takeover-stale", "--lock-timeout", "60s", "run"])
+            .args(f.sigchild(&taker_log, &[])),
+    );
+    let out = finish(slow, Duration::from_secs(40));
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not be confirmed before the command started"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!slow_log.exists(), "the slow run's command started");
+    proxy.set(crate::support::proxy::Mode::Forward);
+    let out = finish(taker, Duration::from_secs(60));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
+    assert!(taker_log.exists());
+}
