@@ -281,6 +281,23 @@ def wait_all(procs, what):
             raise SystemExit(f"{what}: a process exited {p.returncode}")
 
 
+def concurrently(arg_tuples, fn):
+    """fn(*args) for each tuple, each on a thread of its own; the results in order."""
+    results = [None] * len(arg_tuples)
+
+    def one(i, args):
+        results[i] = fn(*args)
+
+    threads = [threading.Thread(target=one, args=(i, args)) for i, args in enumerate(arg_tuples)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if any(r is None for r in results):
+        raise SystemExit("a concurrent measurement failed")
+    return results
+
+
 def tflock_handoffs(tflock, env, key, hold, n, work):
     log = os.path.join(work, f"tflock-{key}.log")
     argv = [tflock, "--lock-timeout", "30m", "run", "--"] + logged_command(log, hold)
@@ -446,9 +463,10 @@ def main():
     ap.add_argument("--tflock", default=os.path.join(ROOT, "target/release/tflock"))
     ap.add_argument("--runs", type=int, default=50, help="runs per overhead measurement")
     ap.add_argument("--handoffs", type=int, default=12, help="handoffs per line with 1 s holds")
-    ap.add_argument("--lines", type=int, default=2, help="lines of --handoffs + 1 waiters, one after another")
+    ap.add_argument("--lines", type=int, default=3, help="lines of --handoffs + 1 waiters, one after another")
     ap.add_argument("--long-hold", type=float, default=60.0, help="the long hold, seconds")
-    ap.add_argument("--long-handoffs", type=int, default=3, help="handoffs measured with long holds")
+    ap.add_argument("--long-handoffs", type=int, default=3, help="handoffs per line with long holds")
+    ap.add_argument("--long-lines", type=int, default=3, help="lines with long holds, at the same time")
     ap.add_argument("--hold", type=float, default=30.0, help="seconds for RSS and holding requests")
     ap.add_argument("--out")
     a = ap.parse_args()
@@ -465,7 +483,11 @@ def main():
         # samples of the same situation (a longer line loads the emulator,
         # which serves one request at a time, with more heartbeats).
         short = [g for i in range(a.lines) for g in tflock_handoffs(a.tflock, env, f"short{i}", 1, a.handoffs + 1, work)]
-        long = tflock_handoffs(a.tflock, env, "long", a.long_hold, a.long_handoffs + 1, work) if a.long_handoffs else []
+        # Long holds: lines on separate locks at the same time, for more
+        # samples in the same minutes (each handoff waits a whole hold).
+        long = [g for line in concurrently(
+            [(a.tflock, env, f"long{i}", a.long_hold, a.long_handoffs + 1, work) for i in range(a.long_lines)],
+            tflock_handoffs) for g in line] if a.long_handoffs else []
         etcd_short = ([g for i in range(a.lines) for g in etcd_handoffs(etcd.endpoint, 1, a.handoffs + 1, work, f"short{i}")]
                       if etcd else [])
         tf = terraform_handoffs(moto.endpoint, "bench", "bench-state", 1, 5, work) if shutil.which("terraform") else []

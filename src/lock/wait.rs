@@ -77,6 +77,7 @@ pub struct Wait {
 }
 
 /// One request of the waiting loop.
+#[derive(Debug)]
 enum Step {
     Claim(Claim),
     Enqueue(Option<u64>),
@@ -115,6 +116,8 @@ struct Waiting<'a> {
     display: Option<crate::output::WaitDisplay>,
     /// Steps taken past the timeout (see `timed_out`).
     extra_steps: u32,
+    /// The last request was refused, with the item as found (not an error).
+    refused: bool,
 }
 
 pub async fn acquire(
@@ -142,6 +145,7 @@ pub async fn acquire(
         warned_takeover: false,
         display: None,
         extra_steps: 0,
+        refused: false,
     };
     let result = loop {
         let step = w.next_step();
@@ -316,6 +320,7 @@ impl Waiting<'_> {
     }
 
     async fn send(&self, step: &Step) -> Result<Answer, CallError> {
+        tracing::debug!(target: "tflock::wait", "{step:?}");
         let t = self.table;
         Ok(match step {
             Step::Claim(claim) => {
@@ -369,6 +374,7 @@ impl Waiting<'_> {
         started: Duration,
     ) -> Result<Option<Acquired>, Error> {
         let is_claim = matches!(step, Step::Claim(_));
+        self.refused = matches!(answer, Ok(Answer::Observed(_)));
         match answer {
             Ok(Answer::Acquired(lease)) => {
                 return Ok(Some(Acquired {
@@ -557,6 +563,10 @@ impl Waiting<'_> {
         match step {
             // Joined the line, or moved things along: act on it at once.
             Step::Enqueue(_) | Step::Advance { .. } | Step::Skip { .. } => Duration::ZERO,
+            // Refused on arrival: join the line at once. (A pause here let
+            // whoever arrived within the next second get ahead, and a
+            // release meanwhile went to nobody.)
+            Step::Claim(Claim::Free) if self.ticket.is_none() && self.refused => Duration::ZERO,
             _ if self.ticket.is_some_and(|t| self.first_in_line(t)) => {
                 HEAD_POLL - HEAD_JITTER + jitter(HEAD_JITTER * 2)
             }
