@@ -72,12 +72,25 @@ pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
     {
         loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
     }
-    let sdk = loader.load().await;
+    let backend = &settings.credentials;
+    if let Some((id, secret, token)) = &backend.keys {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            id,
+            secret,
+            token.clone(),
+            None,
+            "the s3 backend's access_key",
+        ));
+    }
+    let mut sdk = loader.load().await;
     let Some(region) = sdk.region().map(|r| r.to_string()) else {
         return Err(Error::config(
             "no AWS region: pass --region, set AWS_REGION, or set region in the s3 backend",
         ));
     };
+    if let Some(role) = &backend.assume_role {
+        sdk = assuming(sdk, role, backend.sts_endpoint.as_deref()).await?;
+    }
     Ok(Aws {
         sdk,
         region,
@@ -87,6 +100,39 @@ pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
     })
 }
 
+/// The configuration with the backend's role assumed, as terraform assumes
+/// it for its own lock and state: otherwise the lease would be written to
+/// the caller's own account, in a table that may share the name of the
+/// backend's, and exclude nobody. The role is assumed on the first request
+/// (and again before the credentials expire).
+async fn assuming(
+    sdk: aws_config::SdkConfig,
+    role: &crate::backend::AssumeRole,
+    sts_endpoint: Option<&str>,
+) -> Result<aws_config::SdkConfig, Error> {
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role.role_arn)
+        .session_name(role.session_name.as_deref().unwrap_or("tflock"));
+    if let Some(id) = &role.external_id {
+        provider = provider.external_id(id);
+    }
+    if let Some(text) = &role.duration {
+        let length = crate::duration::parse(text)
+            .map_err(|e| Error::config(format!("the s3 backend's assume_role duration: {e}")))?;
+        provider = provider.session_length(length);
+    }
+    let base = match sts_endpoint {
+        Some(url) => sdk.to_builder().endpoint_url(url).build(),
+        None => sdk.clone(),
+    };
+    let provider = provider.configure(&base).build().await;
+    Ok(sdk
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
+}
+
 /// Loads the configuration and makes the DynamoDB client.
 pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
     Ok(load(settings).await?.dynamo())
@@ -94,9 +140,14 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
 
 impl Aws {
     fn place(&self, service: &str, endpoint: &Option<String>) -> String {
+        // Whose credentials, when not the caller's own: the backend's role.
+        let role = match &self.settings.credentials.assume_role {
+            Some(role) => format!(", as the s3 backend's role {}", role.role_arn),
+            None => String::new(),
+        };
         match endpoint {
-            Some(url) => format!("{service} at {url} ({})", self.region),
-            None => format!("{service} in {}", self.region),
+            Some(url) => format!("{service} at {url} ({}{role})", self.region),
+            None => format!("{service} in {}{role}", self.region),
         }
     }
 

@@ -26,6 +26,44 @@ pub struct S3Backend {
     pub profile: Option<String>,
     pub use_lockfile: bool,
     pub use_path_style: bool,
+    /// The credentials the backend itself uses, when it names them: the
+    /// lease must be in the same account's table as terraform's lock.
+    pub credentials: Credentials,
+}
+
+/// The backend's own credential settings (terraform's s3 backend options).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// `access_key` / `secret_key` / `token`.
+    pub keys: Option<(String, String, Option<String>)>,
+    /// `assume_role { role_arn, session_name, external_id, duration }` (or
+    /// the pre-1.6 top-level `role_arn`, `session_name`, `external_id`).
+    pub assume_role: Option<AssumeRole>,
+    /// `endpoints.sts` (or the older `sts_endpoint`).
+    pub sts_endpoint: Option<String>,
+}
+
+/// Never prints the keys.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field(
+                "keys",
+                &self.keys.as_ref().map(|(id, _, _)| (id, "<redacted>")),
+            )
+            .field("assume_role", &self.assume_role)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    /// As terraform writes it (`"1h"`); checked when the provider is built.
+    pub duration: Option<String>,
 }
 
 impl S3Backend {
@@ -45,7 +83,7 @@ pub enum Backend {
     Other {
         kind: String,
     },
-    S3(S3Backend),
+    S3(Box<S3Backend>),
 }
 
 #[derive(Deserialize)]
@@ -120,7 +158,7 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    Ok(Backend::S3(S3Backend {
+    Ok(Backend::S3(Box::new(S3Backend {
         bucket,
         state_path,
         workspace,
@@ -135,7 +173,31 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
         use_path_style: ["use_path_style", "force_path_style"]
             .iter()
             .any(|k| cfg.get(*k).and_then(Value::as_bool) == Some(true)),
-    }))
+        credentials: Credentials {
+            keys: string(cfg, "access_key")
+                .zip(string(cfg, "secret_key"))
+                .map(|(id, secret)| (id, secret, string(cfg, "token"))),
+            assume_role: assume_role(cfg),
+            sts_endpoint: endpoint("sts").or_else(|| string(cfg, "sts_endpoint")),
+        },
+    })))
+}
+
+/// The role the backend assumes: the `assume_role` block, or the older
+/// top-level attributes.
+fn assume_role(cfg: &serde_json::Map<String, Value>) -> Option<AssumeRole> {
+    let block = match cfg.get("assume_role") {
+        Some(Value::Object(block)) => block,
+        // Some versions record the block as a one-element list.
+        Some(Value::Array(list)) => list.first().and_then(Value::as_object)?,
+        _ => cfg,
+    };
+    Some(AssumeRole {
+        role_arn: string(block, "role_arn")?,
+        session_name: string(block, "session_name"),
+        external_id: string(block, "external_id"),
+        duration: string(block, "duration"),
+    })
 }
 
 /// The selected workspace: `.terraform/environment`, else `default`.
@@ -209,6 +271,51 @@ mod tests {
         );
         assert_eq!(b.s3_endpoint.as_deref(), Some("http://127.0.0.1:5001"));
         assert!(!b.use_lockfile);
+    }
+
+    #[test]
+    fn the_backends_own_credentials_are_read_and_never_printed() {
+        let with = |extra: &str| {
+            let state = S3.replace(r#""profile":null"#, extra);
+            let dir = dir_with(&state, None);
+            match read(dir.path(), None).unwrap() {
+                Backend::S3(b) => b.credentials,
+                other => panic!("expected s3: {other:?}"),
+            }
+        };
+        assert_eq!(with(r#""profile":null"#), Credentials::default());
+        let block = with(
+            r#""assume_role":{"role_arn":"arn:aws:iam::1:role/tf","session_name":"ci","external_id":"x","duration":"1h"},
+               "endpoints":{"sts":"http://127.0.0.1:5002"}"#,
+        );
+        assert_eq!(
+            block.assume_role,
+            Some(AssumeRole {
+                role_arn: "arn:aws:iam::1:role/tf".into(),
+                session_name: Some("ci".into()),
+                external_id: Some("x".into()),
+                duration: Some("1h".into()),
+            })
+        );
+        assert_eq!(block.sts_endpoint.as_deref(), Some("http://127.0.0.1:5002"));
+        let listed = with(r#""assume_role":[{"role_arn":"arn:aws:iam::1:role/tf"}]"#);
+        assert_eq!(
+            listed.assume_role.unwrap().role_arn,
+            "arn:aws:iam::1:role/tf"
+        );
+        let legacy = with(r#""role_arn":"arn:aws:iam::1:role/old","sts_endpoint":"http://sts""#);
+        assert_eq!(
+            legacy.assume_role.unwrap().role_arn,
+            "arn:aws:iam::1:role/old"
+        );
+        assert_eq!(legacy.sts_endpoint.as_deref(), Some("http://sts"));
+        assert_eq!(with(r#""assume_role":null"#).assume_role, None);
+        let keys = with(r#""access_key":"AKIA1","secret_key":"very-secret""#);
+        assert_eq!(
+            keys.keys,
+            Some(("AKIA1".into(), "very-secret".into(), None))
+        );
+        assert!(!format!("{keys:?}").contains("very-secret"));
     }
 
     #[test]

@@ -226,10 +226,14 @@ impl History {
                 .iter()
                 .map(|k| HashMap::from([(attr::KEY.to_string(), AttributeValue::S(k.clone()))]))
                 .collect();
-            // BatchGetItem may return part of the answer: ask again for the rest.
-            for _ in 0..10 {
+            // BatchGetItem may return part of the answer (throttled): ask
+            // again for the rest, backing off; never report a part as all.
+            for attempt in 0..10u32 {
                 if keys.is_empty() {
                     break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(5))).await;
                 }
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(std::mem::take(&mut keys)))
@@ -250,6 +254,12 @@ impl History {
                 if let Some(rest) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
                     keys = rest.keys().to_vec();
                 }
+            }
+            if !keys.is_empty() {
+                return Err(Error::Unavailable(format!(
+                    "reading the history of {lock_key}: DynamoDB left {} of its items unread after 10 tries (throttled?); try again",
+                    keys.len()
+                )));
             }
         }
         Ok(sorted_events(&items, since))

@@ -262,12 +262,31 @@ fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
     {
         here = here.join(dir);
     }
+    if let Command::Run(run) = &cli.command
+        && let Some((program, args)) = run.command.split_first()
+        && let Some(name) = std::path::Path::new(program).file_name()
+        && runs_terraform(&name.to_string_lossy(), &cli.global)
+        && let Some(dir) = terraform::chdir(args)
+    {
+        here = here.join(dir);
+    }
     if let Some(path) = config_file::locate(&here) {
         let file = config_file::load(&path)?;
         config_file::apply(&mut cli.global, &file, &path)?;
         cli.global.config_file = Some(path);
     }
     Ok(())
+}
+
+/// Whether `tflock run`'s program (its file name) is terraform: `terraform`,
+/// or the file name of the configured terraform binary.
+fn runs_terraform(name: &str, global: &cli::GlobalArgs) -> bool {
+    name == "terraform"
+        || global
+            .terraform_bin
+            .as_ref()
+            .and_then(|bin| std::path::Path::new(bin).file_name())
+            .is_some_and(|bin| bin == name)
 }
 
 /// Commands that never take the lock: terraform's read-only ones, and
@@ -301,15 +320,21 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| program.to_string_lossy().into_owned());
+            let args: Vec<OsString> = command.collect();
+            // `tflock run -- terraform -chdir=infra apply`: the lock is
+            // infra's, as for `tflock -chdir=infra apply`.
+            let chdir = runs_terraform(&name, &cli.global)
+                .then(|| terraform::chdir(&args))
+                .flatten();
             cmd::run::run(
                 &cli.global,
                 reporter,
                 cmd::run::Guarded {
                     program,
-                    args: command.collect(),
+                    args,
                     operation: format!("run: {name}"),
                     child_lock_timeout: None,
-                    chdir: None,
+                    chdir,
                 },
             )
         }

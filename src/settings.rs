@@ -55,6 +55,8 @@ pub struct AwsSettings {
     /// The backend's `use_path_style` (or the older `force_path_style`).
     pub s3_path_style: bool,
     pub profile: Option<String>,
+    /// The backend's own credentials, when it names them.
+    pub credentials: crate::backend::Credentials,
 }
 
 /// Lease timing.
@@ -140,7 +142,7 @@ impl Target {
         let key_flag = flag(&global.lock_key);
 
         let s3 = match &backend {
-            Backend::S3(s3) => Some(s3),
+            Backend::S3(s3) => Some(&**s3),
             Backend::Other { kind } if table_flag.is_none() || key_flag.is_none() => {
                 return Err(Error::config(format!(
                     "the backend of {} is \"{kind}\": tflock derives its lock from s3 backends only; \
@@ -214,7 +216,7 @@ pub fn resolve_table(
 ) -> Result<(String, AwsSettings, Option<S3Backend>)> {
     let backend = read_backend(workdir, env)?;
     let s3 = match &backend {
-        Backend::S3(b) => Some(b),
+        Backend::S3(b) => Some(&**b),
         _ => None,
     };
     let table = global
@@ -257,6 +259,7 @@ pub fn aws_settings(global: &GlobalArgs, s3: Option<&S3Backend>) -> AwsSettings 
         s3_endpoint: s3.and_then(|b| b.s3_endpoint.clone()),
         s3_path_style: s3.is_some_and(|b| b.use_path_style),
         profile: s3.and_then(|b| b.profile.clone()),
+        credentials: s3.map(|b| b.credentials.clone()).unwrap_or_default(),
     }
 }
 

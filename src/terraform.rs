@@ -27,29 +27,59 @@ const LOCKING: &[&str] = &[
 ];
 const LOCKING_STATE: &[&str] = &["mv", "rm", "push", "replace-provider"];
 
-pub fn classify(args: &[OsString]) -> Result<Plan> {
-    let all: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    // terraform's global options come before the subcommand.
-    let mut chdir = None;
+/// terraform's global options, before its subcommand: `-chdir`, where the
+/// subcommand starts, and whether any other global option was given.
+struct GlobalOptions {
+    chdir: Option<String>,
+    command_at: usize,
+    others: bool,
+}
+
+fn global_options(all: &[String]) -> GlobalOptions {
+    let mut g = GlobalOptions {
+        chdir: None,
+        command_at: 0,
+        others: false,
+    };
     let mut i = 0;
     while let Some(word) = all.get(i).filter(|w| w.starts_with('-')) {
         let body = word.trim_start_matches('-');
         match body.split_once('=') {
-            Some(("chdir", dir)) => chdir = Some(dir.to_string()),
+            Some(("chdir", dir)) => g.chdir = Some(dir.to_string()),
             None if body == "chdir" => {
-                chdir = all.get(i + 1).cloned();
+                g.chdir = all.get(i + 1).cloned();
                 i += 1;
             }
-            _ => {
-                return Ok(Plan::PassThrough {
-                    why: "terraform's own option",
-                });
-            }
+            _ => g.others = true,
         }
         i += 1;
+    }
+    g.command_at = i;
+    g
+}
+
+fn strings(args: &[OsString]) -> Vec<String> {
+    args.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// terraform's `-chdir` among the global options before its subcommand.
+pub fn chdir(args: &[OsString]) -> Option<String> {
+    global_options(&strings(args)).chdir
+}
+
+pub fn classify(args: &[OsString]) -> Result<Plan> {
+    let all = strings(args);
+    let GlobalOptions {
+        chdir,
+        command_at: i,
+        others,
+    } = global_options(&all);
+    if others {
+        return Ok(Plan::PassThrough {
+            why: "terraform's own option",
+        });
     }
     let words = &all[i..];
     let Some(command) = words.first() else {

@@ -147,10 +147,20 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         record(&history, &event, reporter).await;
     }
     // The state guard: what is there now against what the last release saw.
-    let before = match &guard {
+    let mut before = match &guard {
         Some(g) if !acquired.waited.is_zero() => g.observe(reporter).await,
         _ => early,
     };
+    // The early read went out with the acquisition, so it may predate the
+    // last holder's final write when that holder released just before our
+    // acquisition landed (a slow or retried request): a difference from
+    // what the last release saw is read again before it is reported.
+    if let (Some(g), Some(seen), Some(now)) = (&guard, &lease.state_seen, &before)
+        && acquired.waited.is_zero()
+        && crate::state::compare(seen, now) != crate::state::Change::Unchanged
+    {
+        before = g.observe(reporter).await;
+    }
     if let Some(g) = &guard {
         let checked = match g
             .check(before.as_ref(), &lease, &holder.who(), &history, reporter)

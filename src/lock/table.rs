@@ -780,10 +780,11 @@ impl LeaseTable {
         match e.to_update(req).send().await {
             Ok(_) => Ok(None),
             Err(err) => match is_conditional_failure(&err) {
-                Some(item) => Ok(Some(
-                    item.and_then(|i| LeaseRecord::from_item(i).ok())
-                        .map(Box::new),
-                )),
+                // Refused: the item as it was, or, when the service did not
+                // send it, as it is now. Never "gone" without looking: a
+                // caller reads `None` as "removed meanwhile, free".
+                Some(Some(item)) => Ok(Some(Some(Box::new(self.parse(item)?)))),
+                Some(None) => Ok(Some(self.read().await?.map(Box::new))),
                 None => Err(self
                     .call_error(&format!("release lock {}", self.lock_key), err)
                     .await),

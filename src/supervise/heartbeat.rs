@@ -91,9 +91,15 @@ impl Heartbeat {
                         // first renewal, which records it in the lease. Bounded,
                         // and abandoned if the run ends: it must never delay a
                         // renewal or the release.
+                        // At most half a heartbeat past the next renewal
+                        // (the slack a renewal itself is given): with a short
+                        // lease a slow look must not eat the margin before
+                        // the fence.
+                        let room = NATIVE_LOOK
+                            .min(due.saturating_sub(boot_clock()).max(self.heartbeat / 2));
                         if native_id.is_none() && native_looks < NATIVE_LOOKS {
                             native_looks += 1;
-                            let look = timeout(NATIVE_LOOK, self.observe_native());
+                            let look = timeout(room, self.observe_native());
                             tokio::select! {
                                 found = look => native_id = found.ok().flatten(),
                                 _ = stop.changed() => return self.lease,
@@ -136,10 +142,12 @@ impl Heartbeat {
                     fence(reason);
                     return self.lease;
                 }
-                Ok(Err(e)) if !e.transient => {
-                    fence(format!("the lease can no longer be renewed: {}", e.error));
-                    return self.lease;
-                }
+                // Any failure, whatever the error, is retried until the
+                // fencing point (DESIGN §4): a credential provider that
+                // failed once (an instance-metadata timeout, an SSO refresh)
+                // may answer the next time, and the lease is still ours
+                // until then. An error that persists fences at the deadline,
+                // like an outage, and renewals go on while the command stops.
                 failed => {
                     let why = match failed {
                         Ok(Err(e)) => e.error.to_string(),

@@ -91,6 +91,19 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     } = run;
     let (lease, acquired_started) =
         confirmed_before_start(table, lease, heartbeat, acquired_started).await?;
+    // A signal that came while the lease was confirmed (the caller checked
+    // before that): the command is not started at all. Handled after the
+    // spawn, it would reach a terraform that never saw the Ctrl-C.
+    if let Some(sig) = signals.pending() {
+        let sig = sig.signal();
+        return Err(Error::Interrupted {
+            signal: sig as i32,
+            name: sig.as_str(),
+            left_behind: None,
+            waited: Duration::ZERO,
+            contended: false,
+        });
+    }
     let held_since = Instant::now();
     let mut child = child::spawn(&spec).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::ChildNotFound {

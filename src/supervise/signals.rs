@@ -38,20 +38,55 @@ impl Received {
     }
 }
 
+/// `None`: the signal was ignored when tflock started, and stays ignored.
+type Watched = Option<tokio::signal::unix::Signal>;
+
 pub struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
+    interrupt: Watched,
+    terminate: Watched,
+    hangup: Watched,
+    quit: Watched,
+}
+
+/// Whether `sig` was set to be ignored by whoever started us (`nohup` ignores
+/// SIGHUP; a shell ignores SIGINT and SIGQUIT for `cmd &` in a script).
+fn ignored_at_start(sig: Signal) -> bool {
+    // SAFETY: a query (no new action), into a zeroed struct we own.
+    unsafe {
+        let mut old: nix::libc::sigaction = std::mem::zeroed();
+        nix::libc::sigaction(sig as i32, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == nix::libc::SIG_IGN
+    }
+}
+
+/// Handles `sig`, unless it was ignored at start: then it is left ignored,
+/// for tflock and for the command (an ignored signal stays ignored across
+/// exec, a handled one reverts to its default). Handling it would undo
+/// what the caller asked for: `nohup tflock apply` must survive a hang-up,
+/// and so must its terraform.
+fn watch(sig: Signal) -> io::Result<Watched> {
+    if ignored_at_start(sig) {
+        return Ok(None);
+    }
+    signal(SignalKind::from_raw(sig as i32)).map(Some)
+}
+
+async fn next(watched: &mut Watched) {
+    match watched {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl Signals {
     pub fn install() -> io::Result<Signals> {
         Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
-            quit: signal(SignalKind::quit())?,
+            interrupt: watch(Signal::SIGINT)?,
+            terminate: watch(Signal::SIGTERM)?,
+            hangup: watch(Signal::SIGHUP)?,
+            quit: watch(Signal::SIGQUIT)?,
         })
     }
 
@@ -70,10 +105,10 @@ impl Signals {
     /// is not polled is delivered by the next call.
     pub async fn recv(&mut self) -> Received {
         tokio::select! {
-            _ = self.interrupt.recv() => Received::Interrupt,
-            _ = self.terminate.recv() => Received::Terminate,
-            _ = self.hangup.recv() => Received::Hangup,
-            _ = self.quit.recv() => Received::Quit,
+            _ = next(&mut self.interrupt) => Received::Interrupt,
+            _ = next(&mut self.terminate) => Received::Terminate,
+            _ = next(&mut self.hangup) => Received::Hangup,
+            _ = next(&mut self.quit) => Received::Quit,
         }
     }
 }

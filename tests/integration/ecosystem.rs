@@ -377,3 +377,71 @@ fn a_terraform_that_is_tflock_itself_is_an_error_not_a_loop() {
         );
     }
 }
+
+#[test]
+fn run_with_terraforms_chdir_locks_that_directorys_state() {
+    // `tflock run -- terraform -chdir=tf plan` from a directory without a
+    // backend: the lock is tf's, as with `tflock -chdir=tf plan`.
+    let f = Fixture::new();
+    f.terraform_dir("tf");
+    let bin = bin_dir(&f);
+    let terraform = bin.join("terraform");
+    executable(&terraform, "#!/bin/sh\necho \"$TFLOCK_LOCK_KEY\" > ran\n");
+    let out = output(f.tflock_in(&f.path("")).args([
+        "run",
+        "--",
+        terraform.to_str().unwrap(),
+        "-chdir=tf",
+        "plan",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let key = std::fs::read_to_string(f.path("ran")).unwrap();
+    assert_eq!(key.trim(), f.terraform_lock_id());
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released")
+    );
+}
+
+#[test]
+fn the_backends_assume_role_is_used_for_the_lease() {
+    // A backend that assumes a role (another account): the lease must be
+    // written with that role, as terraform's own lock is, never with the
+    // caller's own credentials. STS goes through a proxy that can refuse.
+    let f = Fixture::new();
+    let sts = crate::support::proxy::Proxy::start(f.moto.port);
+    let dir = f.path("assumed");
+    std::fs::create_dir_all(dir.join(".terraform")).unwrap();
+    let backend = serde_json::json!({
+        "version": 3,
+        "backend": {"type": "s3", "config": {
+            "bucket": f.bucket, "key": "assumed/terraform.tfstate", "region": "us-east-1",
+            "dynamodb_table": f.table, "use_path_style": true,
+            "endpoints": {"s3": f.moto.endpoint(), "dynamodb": f.moto.endpoint(), "sts": sts.endpoint()},
+            "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/terraform", "session_name": "ci"}
+        }}
+    });
+    std::fs::write(
+        dir.join(".terraform/terraform.tfstate"),
+        backend.to_string(),
+    )
+    .unwrap();
+
+    sts.set(crate::support::proxy::Mode::Refuse);
+    let out = output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    assert_eq!(code(&out), 69, "no role, no lease: {}", stderr(&out));
+    assert!(sts.failed_connections() > 0, "STS was asked for the role");
+    assert_eq!(
+        f.lease_state(&format!("{}/assumed/terraform.tfstate", f.bucket)),
+        None
+    );
+
+    sts.set(crate::support::proxy::Mode::Forward);
+    let out = output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        f.lease_state(&format!("{}/assumed/terraform.tfstate", f.bucket))
+            .as_deref(),
+        Some("released")
+    );
+}

@@ -264,3 +264,31 @@ fn ctrl_c_during_a_slow_acquire_takes_the_landed_lease_back() {
         "the late acquire was taken back"
     );
 }
+
+#[test]
+fn a_hangup_ignored_at_start_stays_ignored() {
+    // `nohup tflock apply &`: the caller ignores SIGHUP, so must tflock, and
+    // so must its command (a forwarded hang-up would kill terraform).
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let mut cmd = f.tflock("nohup");
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            nix::sys::signal::signal(Signal::SIGHUP, nix::sys::signal::SigHandler::SigIgn)
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    let tflock = spawn(cmd.arg("run").args(f.sigchild(&log, &["--sleep", "60"])));
+    wait_child_ready("the child to start", &log);
+    signal(&tflock, Signal::SIGHUP);
+    signal(&tflock, Signal::SIGTERM);
+    let out = finish(tflock, Duration::from_secs(30));
+    assert_eq!(code(&out), 143, "{}", stderr(&out));
+    assert_eq!(
+        signals_received(&log),
+        ["SIGTERM"],
+        "the hang-up was not passed on"
+    );
+}
