@@ -255,10 +255,10 @@ fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
         None => std::env::current_dir()
             .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
     };
+    // Any terraform command line: `init` and `workspace` run the file's
+    // terraform-bin as `apply` does.
     if let Command::Terraform(args) = &cli.command
-        && let Ok(terraform::Plan::Locked {
-            chdir: Some(dir), ..
-        }) = terraform::classify(args)
+        && let Some(dir) = terraform::chdir(args)
     {
         here = here.join(dir);
     }
@@ -350,6 +350,17 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
         Command::Man => cmd::generate::man(),
         Command::Terraform(args) if cmd::state::is_ours(&args) => {
             cmd::state::run(&cli.global, &args, reporter)
+        }
+        Command::Terraform(args)
+            if terraform::command_words(&args).first().map(String::as_str)
+                == Some("force-unlock") =>
+        {
+            // Reached only past a terraform option (`tflock -chdir=x
+            // force-unlock ID`); terraform's own would bypass every check.
+            Err(Error::usage(
+                "terraform's force-unlock removes a lock unchecked and unrecorded: use tflock's, \
+                 `tflock -C DIR force-unlock --verify` (or `tflock -C DIR force-unlock LOCK_ID`)",
+            ))
         }
         Command::Terraform(args) => {
             let program = cli

@@ -116,9 +116,19 @@ impl Timing {
                 duration::format(MIN_HEARTBEAT)
             )));
         }
-        let lock_timeout = parse("lock-timeout", &global.lock_timeout)?
-            .or(child_lock_timeout)
-            .unwrap_or(Duration::ZERO);
+        // terraform's `-lock-timeout` on this command line outranks a
+        // default from the environment or the config file; only tflock's
+        // own `--lock-timeout` flag outranks it.
+        let ours = parse("lock-timeout", &global.lock_timeout)?;
+        let from_flag = !matches!(
+            global.origins.get("lock-timeout"),
+            Some(Origin::Env(_) | Origin::File(_))
+        );
+        let lock_timeout = match (ours, child_lock_timeout) {
+            (Some(t), _) if from_flag => t,
+            (_, Some(child)) => child,
+            (ours, None) => ours.unwrap_or(Duration::ZERO),
+        };
         let max_duration = parse("max-duration", &global.max_duration)?.filter(|d| !d.is_zero());
         let history_retention = parse("history-retention", &global.history_retention)?
             .unwrap_or(crate::history::DEFAULT_RETENTION);
@@ -351,6 +361,38 @@ mod tests {
         g.lock_key = Some("k".into());
         let t = Target::resolve(&g, dir.path(), &env_of(&[])).unwrap();
         assert_eq!(t.terraform_lock, None);
+    }
+
+    #[test]
+    fn terraforms_lock_timeout_outranks_a_default_from_env_or_file() {
+        let ten = Some(Duration::from_secs(600));
+        let mut g = global();
+        g.lock_timeout = Some("0s".into());
+        g.origins.insert(
+            "lock-timeout".into(),
+            Origin::Env("TFLOCK_LOCK_TIMEOUT".into()),
+        );
+        assert_eq!(
+            Timing::resolve(&g, ten).unwrap().lock_timeout,
+            Duration::from_secs(600)
+        );
+        g.origins.insert(
+            "lock-timeout".into(),
+            Origin::File(std::path::PathBuf::from(".tflock.toml")),
+        );
+        assert_eq!(
+            Timing::resolve(&g, ten).unwrap().lock_timeout,
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            Timing::resolve(&g, None).unwrap().lock_timeout,
+            Duration::ZERO
+        );
+        g.origins.insert("lock-timeout".into(), Origin::Flag);
+        assert_eq!(
+            Timing::resolve(&g, ten).unwrap().lock_timeout,
+            Duration::ZERO
+        );
     }
 
     #[test]

@@ -42,7 +42,13 @@ fn global_options(all: &[String]) -> GlobalOptions {
         others: false,
     };
     let mut i = 0;
-    while let Some(word) = all.get(i).filter(|w| w.starts_with('-')) {
+    // terraform skips empty arguments when it looks for its subcommand
+    // (`tflock -chdir=x "$EXTRA" apply` with EXTRA empty is an apply).
+    while let Some(word) = all.get(i).filter(|w| w.is_empty() || w.starts_with('-')) {
+        if word.is_empty() {
+            i += 1;
+            continue;
+        }
         let body = word.trim_start_matches('-');
         match body.split_once('=') {
             Some(("chdir", dir)) => g.chdir = Some(dir.to_string()),
@@ -69,6 +75,18 @@ pub fn chdir(args: &[OsString]) -> Option<String> {
     global_options(&strings(args)).chdir
 }
 
+/// The words from terraform's subcommand on (global options and empty
+/// arguments left out).
+pub fn command_words(args: &[OsString]) -> Vec<String> {
+    let all = strings(args);
+    let at = global_options(&all).command_at;
+    all[at..]
+        .iter()
+        .filter(|w| !w.is_empty())
+        .cloned()
+        .collect()
+}
+
 pub fn classify(args: &[OsString]) -> Result<Plan> {
     let all = strings(args);
     let GlobalOptions {
@@ -81,7 +99,8 @@ pub fn classify(args: &[OsString]) -> Result<Plan> {
             why: "terraform's own option",
         });
     }
-    let words = &all[i..];
+    let words: Vec<String> = all[i..].iter().filter(|w| !w.is_empty()).cloned().collect();
+    let words = &words[..];
     let Some(command) = words.first() else {
         return Ok(Plan::PassThrough { why: "no command" });
     };
@@ -173,6 +192,21 @@ impl Flags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_arguments_are_skipped_as_terraform_skips_them() {
+        assert_eq!(
+            plan(&["-chdir=infra", "", "apply"]),
+            Plan::Locked {
+                operation: "apply".into(),
+                lock_timeout: None,
+                chdir: Some("infra".into())
+            }
+        );
+        assert!(matches!(plan(&["", "apply", ""]), Plan::Locked { .. }));
+        let args: Vec<OsString> = ["-chdir=x", "", "state", "ack"].map(OsString::from).into();
+        assert_eq!(command_words(&args), ["state", "ack"]);
+    }
 
     fn plan(args: &[&str]) -> Plan {
         classify(&args.iter().map(OsString::from).collect::<Vec<_>>()).unwrap()

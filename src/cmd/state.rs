@@ -43,15 +43,35 @@ pub enum StateAction {
     },
 }
 
-/// Whether a terraform command line is one of ours (`state ack`, `state versions`).
+/// Whether a terraform command line is one of ours (`state ack`, `state
+/// versions`), also after terraform's global options (`-chdir=DIR state
+/// ack`) and with `--output FORMAT` before the subcommand.
 pub fn is_ours(args: &[std::ffi::OsString]) -> bool {
-    args.first().is_some_and(|a| a == "state")
-        && args.get(1).is_some_and(|a| a == "ack" || a == "versions")
+    let words = crate::terraform::command_words(args);
+    words.first().is_some_and(|w| w == "state")
+        && subcommand(&words[1..]).is_some_and(|w| w == "ack" || w == "versions")
+}
+
+/// The first word after `state` that is neither a flag nor the value of
+/// `--output`.
+fn subcommand(after_state: &[String]) -> Option<&String> {
+    let mut value_next = false;
+    after_state.iter().find(|w| {
+        let skip = value_next || w.starts_with('-');
+        value_next = w.as_str() == "--output";
+        !skip
+    })
 }
 
 pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter) -> Result<u8> {
+    // terraform's `-chdir` (the only global option that reaches here):
+    // this command is about that directory's state.
+    if let Some(dir) = crate::terraform::chdir(args) {
+        std::env::set_current_dir(&dir).map_err(|e| Error::config(format!("-chdir={dir}: {e}")))?;
+    }
+    let words = crate::terraform::command_words(args);
     let cli = match StateCli::try_parse_from(
-        std::iter::once("tflock state".into()).chain(args[1..].iter().cloned()),
+        std::iter::once("tflock state".to_string()).chain(words[1..].iter().cloned()),
     ) {
         Ok(cli) => cli,
         // `tflock state ack --help` is a request, not a mistake.

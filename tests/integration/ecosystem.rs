@@ -445,3 +445,63 @@ fn the_backends_assume_role_is_used_for_the_lease() {
         Some("released")
     );
 }
+
+#[test]
+fn terraforms_chdir_reaches_the_directorys_config_file_and_tflocks_state_commands() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("infra");
+    let fake = bin_dir(&f).join("fake-terraform");
+    executable(&fake, "#!/bin/sh\necho \"$@\" > \"$MARK\"\n");
+    std::fs::write(
+        dir.join(".tflock.toml"),
+        format!("terraform-bin = \"{}\"\n", fake.display()),
+    )
+    .unwrap();
+    let mark = f.path("mark");
+    let here = f.path("");
+
+    // A command without the lock runs infra's terraform-bin, as apply would.
+    let out = output(
+        f.tflock_in(&here)
+            .env("MARK", &mark)
+            .args(["-chdir=infra", "version"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&mark).unwrap().trim(),
+        "-chdir=infra version"
+    );
+    std::fs::remove_file(&mark).unwrap();
+
+    // tflock's own `state ack` for infra's state, not terraform's.
+    let out = output(
+        f.tflock_in(&here)
+            .env("MARK", &mark)
+            .args(["-chdir=infra", "state", "ack"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "nothing to acknowledge: {}",
+            f.terraform_lock_id()
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!mark.exists(), "terraform was not run");
+
+    // terraform's unguarded force-unlock is not reached past -chdir.
+    let out = output(f.tflock_in(&here).env("MARK", &mark).args([
+        "-chdir=infra",
+        "force-unlock",
+        "-force",
+        "0000",
+    ]));
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("force-unlock --verify"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!mark.exists(), "terraform was not run");
+}
