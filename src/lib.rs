@@ -145,6 +145,12 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
                 let rendered = e.render().to_string();
                 let first = rendered.lines().next().unwrap_or("invalid command line");
                 let first = first.strip_prefix("error: ").unwrap_or(first);
+                // A bad value from a TFLOCK_* variable is configuration
+                // (78), and the message says which variable.
+                if let Some(var) = bad_variable(&command, &e) {
+                    eprintln!("tflock: error: {first} (from {var})");
+                    return exit::CONFIG;
+                }
                 eprintln!("tflock: error: {first} (see `tflock --help`)");
                 exit::USAGE
             }
@@ -154,6 +160,26 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
         cli.command = Command::Terraform(line);
     }
     Ok((cli, from_env))
+}
+
+/// The variable a rejected value came from: the rejected option's
+/// variable, set to exactly the rejected value.
+fn bad_variable(command: &clap::Command, e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let long = arg.trim_start_matches('-').split([' ', '=']).next()?;
+    let var = command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))?
+        .get_env()?
+        .to_string_lossy()
+        .into_owned();
+    (std::env::var_os(&var).is_some_and(|v| v == value.as_str())).then_some(var)
 }
 
 /// The terraform program named by `--terraform-bin` or TFLOCK_TERRAFORM,

@@ -231,21 +231,22 @@ fn cases() -> Vec<Case> {
             64,
             "invalid value",
         ),
+        // Configuration (78).
         case(
             "bad takeover env",
             &["run", "--", "true"],
-            64,
-            "invalid value",
+            78,
+            "(from TFLOCK_TAKEOVER_STALE)",
         )
         .env("TFLOCK_TAKEOVER_STALE", "maybe"),
         case(
             "bad strict env",
             &["run", "--", "true"],
-            64,
-            "invalid value",
+            78,
+            "(from TFLOCK_STRICT)",
         )
         .env("TFLOCK_STRICT", "sometimes"),
-        // Configuration (78).
+        case("bad output env", &["status"], 78, "(from TFLOCK_OUTPUT)").env("TFLOCK_OUTPUT", "xml"),
         case(
             "no backend",
             &["run", "--", "true"],
