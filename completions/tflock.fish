@@ -28,7 +28,7 @@ complete -c tflock -n "__fish_tflock_needs_command" -l table -d 'DynamoDB table 
 complete -c tflock -n "__fish_tflock_needs_command" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_needs_command" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_needs_command" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_needs_command" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_needs_command" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_needs_command" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_needs_command" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_needs_command" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -82,7 +82,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand run" -l table -d 'DynamoDB
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand run" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand run" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand run" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -100,7 +100,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand status" -l table -d 'Dynam
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand status" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand status" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand status" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -120,7 +120,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l table -d 
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand force-unlock" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -142,7 +142,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand setup" -l table -d 'Dynamo
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand setup" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand setup" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand setup" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -160,7 +160,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l table -d 'Dynam
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand doctor" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -179,7 +179,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand history" -l table -d 'Dyna
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand history" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand history" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand history" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -199,7 +199,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand stats" -l table -d 'Dynamo
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand stats" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand stats" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand stats" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -218,7 +218,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand drill" -l table -d 'Dynamo
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand drill" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand drill" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand drill" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -236,7 +236,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand config" -l table -d 'Dynam
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand config" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand config" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand config" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -254,7 +254,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand completions" -l table -d '
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand completions" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand completions" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand completions" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r
@@ -272,7 +272,7 @@ complete -c tflock -n "__fish_tflock_using_subcommand man" -l table -d 'DynamoDB
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l lock-key -d 'Name of the lock [default: <bucket>/<state path> from the backend]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l lock-timeout -d 'How long to wait for a held lock; 0s fails at once [default: 0s, or terraform\'s -lock-timeout]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l lease -d 'Lease duration: a holder silent this long may be proved dead [default: 30s]' -r
-complete -c tflock -n "__fish_tflock_using_subcommand man" -l heartbeat -d 'Interval between lease renewals, at most lease/2 [default: lease/3]' -r
+complete -c tflock -n "__fish_tflock_using_subcommand man" -l heartbeat -d 'Interval between lease renewals, at most lease/3 (the default)' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l max-duration -d 'Interrupt the command (once, SIGINT) when it runs longer than this; exit 124' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l history-retention -d 'How long lock history is kept (a TTL on its items) [default: 90d]' -r
 complete -c tflock -n "__fish_tflock_using_subcommand man" -l terraform-bin -d 'The terraform program to run [default: terraform]' -r

@@ -70,7 +70,7 @@ pub struct GlobalArgs {
     #[arg(long, env = "TFLOCK_LEASE", value_name = "DURATION", global = true)]
     pub lease: Option<String>,
 
-    /// Interval between lease renewals, at most lease/2 [default: lease/3]
+    /// Interval between lease renewals, at most lease/3 (the default)
     #[arg(long, env = "TFLOCK_HEARTBEAT", value_name = "DURATION", global = true)]
     pub heartbeat: Option<String>,
 

@@ -101,12 +101,14 @@ impl Timing {
             )));
         }
         let heartbeat = parse("heartbeat", &global.heartbeat)?.unwrap_or(lease / 3);
-        if heartbeat > lease / 2 {
+        // DESIGN §4: a heartbeat every lease/3 or less, so that a holder
+        // rides through a failed renewal or two before it must fence.
+        if heartbeat > lease / 3 {
             return Err(Error::config(format!(
-                "--heartbeat {} is more than half the lease ({}): one late renewal would lose the lease; use at most {}",
+                "--heartbeat {} is more than a third of the lease ({}): a single failed renewal would end the run; use at most {}",
                 duration::format(heartbeat),
                 duration::format(lease),
-                duration::format(lease / 2)
+                duration::format(lease / 3)
             )));
         }
         if heartbeat < MIN_HEARTBEAT {
@@ -420,11 +422,16 @@ mod tests {
                 .lock_timeout,
             Duration::from_secs(5)
         );
-        g.lease = Some("10s".into());
-        g.heartbeat = Some("6s".into());
+        g.lease = Some("9s".into());
+        g.heartbeat = Some("3s".into());
+        assert!(
+            Timing::resolve(&g, None).is_ok(),
+            "lease/3 itself is allowed"
+        );
+        g.heartbeat = Some("3001ms".into());
         let err = Timing::resolve(&g, None).unwrap_err();
         assert!(
-            err.to_string().contains("more than half the lease"),
+            err.to_string().contains("more than a third of the lease"),
             "{err}"
         );
         g.heartbeat = Some("ten".into());

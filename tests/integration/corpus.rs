@@ -113,10 +113,10 @@ fn cases() -> Vec<Case> {
             "too short",
         ),
         case(
-            "heartbeat over lease/2",
-            &["--heartbeat", "16s", "run", "--", "true"],
+            "heartbeat over lease/3",
+            &["--heartbeat", "11s", "run", "--", "true"],
             78,
-            "more than half the lease",
+            "more than a third of the lease",
         ),
         case(
             "word lock timeout",

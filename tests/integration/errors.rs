@@ -159,10 +159,17 @@ fn bad_durations_are_configuration_errors() {
         "-lock-timeout",
     );
     fails(
-        f.tflock("k")
-            .args(["--lease", "10s", "--heartbeat", "6s", "run", "--", "true"]),
+        f.tflock("k").args([
+            "--lease",
+            "9s",
+            "--heartbeat",
+            "3100ms",
+            "run",
+            "--",
+            "true",
+        ]),
         78,
-        "more than half the lease",
+        "more than a third of the lease",
     );
     assert!(f.dynamo.scan(&f.table).is_empty());
 }

@@ -205,13 +205,15 @@ fn losing_the_lease_after_an_interrupt_sends_no_second_one() {
 }
 
 #[test]
-fn a_heartbeat_of_half_the_lease_holds_it() {
+fn a_heartbeat_of_a_third_of_the_lease_holds_it() {
+    // The longest heartbeat allowed (DESIGN §4: lease/3), for a run longer
+    // than the lease: renewed in time, never fenced.
     let f = Fixture::new();
-    let out = output(f.tflock("half").args([
+    let out = output(f.tflock("third").args([
         "--lease",
         "2s",
         "--heartbeat",
-        "1s",
+        "666ms",
         "run",
         "--",
         "sleep",
