@@ -115,6 +115,18 @@ impl Error {
         Error::Config(msg.into())
     }
 
+    /// A signal that came after the lock was granted, before the command
+    /// started: nothing was started, and nothing of ours is left held.
+    pub fn interrupted_before_start(signal: nix::sys::signal::Signal, waited: Duration) -> Self {
+        Error::Interrupted {
+            signal: signal as i32,
+            name: signal.as_str(),
+            left_behind: None,
+            waited,
+            contended: false,
+        }
+    }
+
     pub fn usage(msg: impl Into<String>) -> Self {
         Error::Usage(msg.into())
     }

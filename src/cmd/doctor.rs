@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::config::interceptors::{
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, TableStatus};
+use aws_smithy_runtime_api::box_error::BoxError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -646,8 +647,6 @@ impl DateProbe {
         f(&mut guard)
     }
 }
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Intercept for DateProbe {
     fn name(&self) -> &'static str {

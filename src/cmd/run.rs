@@ -180,14 +180,10 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     // moment too late to end the wait) means: do not start after all.
     if let Some(sig) = signals.pending() {
         give_back(&table, &lease, reporter).await;
-        let sig = sig.signal();
-        return Err(Error::Interrupted {
-            signal: sig as i32,
-            name: sig.as_str(),
-            left_behind: None,
-            waited: acquired.waited,
-            contended: false,
-        });
+        return Err(Error::interrupted_before_start(
+            sig.signal(),
+            acquired.waited,
+        ));
     }
     let native =
         (target.terraform_lock.is_some() || target.lockfile.is_some()).then(|| NativeLock {

@@ -245,6 +245,20 @@ impl LeaseTable {
         }
     }
 
+    /// The item a conditional write was refused on: as the refusal carried
+    /// it, or, when the service did not send it (it did not honour
+    /// ReturnValuesOnConditionCheckFailure), as it is now. Never taken for
+    /// gone without looking.
+    async fn as_refused(
+        &self,
+        item: Option<&HashMap<String, AttributeValue>>,
+    ) -> Result<Option<LeaseRecord>, CallError> {
+        match item {
+            Some(item) => Ok(Some(self.parse(item)?)),
+            None => self.read().await,
+        }
+    }
+
     async fn describe_key_schema(&self) -> Option<String> {
         let out = self
             .dynamo
@@ -411,10 +425,7 @@ impl LeaseTable {
                 }))
             }
             Err(err) => match is_conditional_failure(&err) {
-                Some(Some(item)) => Ok(self.judge(self.parse(item)?, token, duration)),
-                // Refused, yet no item came back: the service did not honour
-                // ReturnValuesOnConditionCheckFailure. Read it instead.
-                Some(None) => match self.read().await? {
+                Some(item) => match self.as_refused(item).await? {
                     Some(found) => Ok(self.judge(found, token, duration)),
                     None => Err(CallError {
                         error: Error::Unavailable(format!(
@@ -637,14 +648,7 @@ impl LeaseTable {
             }
             Err(err) => match is_conditional_failure(&err) {
                 Some(item) => {
-                    let found = match item {
-                        Some(i) => Some(self.parse(i)?),
-                        // Refused, yet no item came back: the service did
-                        // not honour ReturnValuesOnConditionCheckFailure.
-                        // Read it rather than call the lease lost unseen.
-                        None => self.read().await?,
-                    };
-                    match found {
+                    match self.as_refused(item).await? {
                         // Still ours, with an RVN we did not know: an earlier
                         // renewal landed but its response was lost. Adopt it;
                         // the caller renews again at once.
@@ -780,11 +784,8 @@ impl LeaseTable {
         match e.to_update(req).send().await {
             Ok(_) => Ok(None),
             Err(err) => match is_conditional_failure(&err) {
-                // Refused: the item as it was, or, when the service did not
-                // send it, as it is now. Never "gone" without looking: a
-                // caller reads `None` as "removed meanwhile, free".
-                Some(Some(item)) => Ok(Some(Some(Box::new(self.parse(item)?)))),
-                Some(None) => Ok(Some(self.read().await?.map(Box::new))),
+                // A caller reads `None` as "removed meanwhile, free".
+                Some(item) => Ok(Some(self.as_refused(item).await?.map(Box::new))),
                 None => Err(self
                     .call_error(&format!("release lock {}", self.lock_key), err)
                     .await),

@@ -21,6 +21,15 @@ const NATIVE_LOOK: Duration = Duration::from_secs(2);
 /// terraform's lock must not read it every second for hours).
 const NATIVE_LOOKS: u32 = 30;
 
+/// What a refused renewal found instead of our lease.
+pub fn why_lost(found: Option<&crate::lock::LeaseRecord>) -> String {
+    match found {
+        Some(r) if r.is_held() => format!("it is now held by {}", r.describe_holder()),
+        Some(_) => "it was released by someone else (force-unlock?)".to_string(),
+        None => "the lease item was deleted (force-unlock?)".to_string(),
+    }
+}
+
 /// Why the lease is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lost(pub String);
@@ -132,14 +141,7 @@ impl Heartbeat {
                 }
                 Ok(Ok(Renew::Adopted)) => due = boot_clock(),
                 Ok(Ok(Renew::Lost(found))) => {
-                    let reason = match found {
-                        Some(r) if r.is_held() => {
-                            format!("it is now held by {}", r.describe_holder())
-                        }
-                        Some(_) => "it was released by someone else (force-unlock?)".to_string(),
-                        None => "the lease item was deleted (force-unlock?)".to_string(),
-                    };
-                    fence(reason);
+                    fence(why_lost(found.as_deref()));
                     return self.lease;
                 }
                 // Any failure, whatever the error, is retried until the

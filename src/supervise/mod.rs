@@ -95,14 +95,10 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     // before that): the command is not started at all. Handled after the
     // spawn, it would reach a terraform that never saw the Ctrl-C.
     if let Some(sig) = signals.pending() {
-        let sig = sig.signal();
-        return Err(Error::Interrupted {
-            signal: sig as i32,
-            name: sig.as_str(),
-            left_behind: None,
-            waited: Duration::ZERO,
-            contended: false,
-        });
+        return Err(Error::interrupted_before_start(
+            sig.signal(),
+            Duration::ZERO,
+        ));
     }
     let held_since = Instant::now();
     let mut child = child::spawn(&spec).map_err(|e| match e.kind() {
@@ -286,12 +282,7 @@ async fn confirmed_before_start(
         match answer {
             Ok(Renew::Renewed) => return Ok((lease, started)),
             Ok(Renew::Adopted) => continue,
-            Ok(Renew::Lost(found)) => {
-                return Err(lapsed(match found {
-                    Some(r) if r.is_held() => format!("it is now held by {}", r.describe_holder()),
-                    _ => "it is no longer ours".to_string(),
-                }));
-            }
+            Ok(Renew::Lost(found)) => return Err(lapsed(heartbeat::why_lost(found.as_deref()))),
             Err(e) => return Err(lapsed(e.error.to_string())),
         }
     }
