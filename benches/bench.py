@@ -568,7 +568,9 @@ def main():
     report.append(f"| first in line | {rates[0]:.2f} | ≤ 5 {'✓' if head_ok else '✗'} |")
     for i, r in enumerate(rates[1:], 2):
         report.append(f"| waiter #{i} in line | {r:.2f} | ≤ 1 {'✓' if r <= 1.0 else '✗'} |")
-    # Acquire, release and the history record are the other three writes.
+    # The other writes: the acquisition and the release, which on this new
+    # lock is refused once (the first release of a lock makes its map of
+    # run records, with the run's own): three.
     renewals = holding["UpdateItem"] - 3
     hold_ok = abs(renewals - int(a.hold / 10)) <= 1
     check(hold_ok, "writes while holding")

@@ -4,14 +4,23 @@
 //!
 //! Storage: one item per lock and UTC hour, `LockID =
 //! "tflock-history:<lock key>@<YYYY-MM-DDTHH>"`, holding the hour's events
-//! as a list of JSON strings appended with `list_append` (one write per
-//! event, no read). An hour, not a day: an item holds at most 400 KB, about
+//! as a list of JSON strings appended with `list_append` (one write, no
+//! read).
+//!
+//! A run's own record costs no request: its release writes it into the lease
+//! item (the `runs` map, the same JSON), and a later holder copies such
+//! records to their hour items, then removes them with its own release:
+//! while its command runs when it runs for a while ([`Copy`]), or when the
+//! map is full (`RUNS_KEPT`, a release refused as `Full`). Readers take both,
+//! and a record found twice (copied, but its removal did not land) once. An hour, not a day: an item holds at most 400 KB, about
 //! a thousand events. Reading one lock's history is batched reads of its
 //! hour items (100 keys a request: 7 days is 2 requests); `--all` scans for
 //! the prefix. The TTL attribute `gc_at` expires an item after the retention
 //! period (default 90 days).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
@@ -20,10 +29,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::{self, Dynamo};
 use crate::error::Error;
+use crate::lock::LeaseTable;
 use crate::lock::record::attr;
 
 pub const PREFIX: &str = "tflock-history:";
 pub const FORMAT: &str = "history-v1";
+/// The attribute naming a history item's format.
+const FORMAT_ATTR: &str = "tflock";
+/// How long a command must run before its holder copies the run records the
+/// lease item holds (see [`Copy`]).
+pub const COPY_AFTER: Duration = Duration::from_secs(1);
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 const EVENTS: &str = "events";
 /// A history write must never hold up the run it records.
@@ -135,6 +150,50 @@ pub struct History {
     retention: Duration,
 }
 
+fn encode(event: &Event) -> Result<String, Error> {
+    serde_json::to_string(event)
+        .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))
+}
+
+impl Event {
+    /// The event as stored (JSON): what a release writes into the lease item.
+    pub fn to_json(&self) -> Result<String, Error> {
+        encode(self)
+    }
+}
+
+/// Run records being copied from the lease item to the history items by
+/// the holder, while its command runs. Only a command that runs for a while
+/// ([`COPY_AFTER`]) copies: a short one has its release right behind, which
+/// a copy in flight would delay (the emulator answers one request at a time).
+pub struct Copy {
+    task: tokio::task::JoinHandle<Vec<u64>>,
+    sending: Arc<AtomicBool>,
+}
+
+impl Copy {
+    /// The fences of the records now in the history items, which the release
+    /// removes from the lease item: none when the copy had not started (it
+    /// is cancelled: the records stay for a later holder) or failed. A copy
+    /// under way is waited for.
+    pub async fn finish(self) -> Vec<u64> {
+        if !self.sending.load(Ordering::SeqCst) {
+            // Cancelled. Had it just started, its writes may land anyway:
+            // readers take a record found twice once.
+            self.task.abort();
+        }
+        // Bounded: the release must not wait long behind a slow copy.
+        let abort = self.task.abort_handle();
+        match tokio::time::timeout(WRITE_TIMEOUT, self.task).await {
+            Ok(copied) => copied.unwrap_or_default(),
+            Err(_) => {
+                abort.abort();
+                Vec::new()
+            }
+        }
+    }
+}
+
 fn bucket_key(lock_key: &str, at: DateTime<Utc>) -> String {
     format!("{PREFIX}{lock_key}@{}", at.format("%Y-%m-%dT%H"))
 }
@@ -150,30 +209,39 @@ impl History {
 
     /// Appends an event to its hour's item. One conditional-free write.
     pub async fn record(&self, event: &Event) -> Result<(), Error> {
-        let json = serde_json::to_string(event)
-            .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))?;
-        let gc_at = event.at + crate::duration::to_chrono(self.retention);
+        let json = encode(event)?;
+        self.append(&event.lock_key, event.at, vec![json]).await
+    }
+
+    /// Appends events (JSON) to the item of the hour of `at`.
+    async fn append(
+        &self,
+        lock_key: &str,
+        at: DateTime<Utc>,
+        events: Vec<String>,
+    ) -> Result<(), Error> {
+        let gc_at = at + crate::duration::to_chrono(self.retention);
         let send = self
             .dynamo
             .client
             .update_item()
             .table_name(&self.table)
-            .key(
-                attr::KEY,
-                AttributeValue::S(bucket_key(&event.lock_key, event.at)),
-            )
+            .key(attr::KEY, AttributeValue::S(bucket_key(lock_key, at)))
             .update_expression(
                 "SET #events = list_append(if_not_exists(#events, :empty), :new), \
                  #format = :format, #lock_key = :lock_key, #gc_at = :gc_at",
             )
             .expression_attribute_names("#events", EVENTS)
-            .expression_attribute_names("#format", attr::FORMAT)
+            .expression_attribute_names("#format", FORMAT_ATTR)
             .expression_attribute_names("#lock_key", "lock_key")
             .expression_attribute_names("#gc_at", attr::GC_AT)
             .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
-            .expression_attribute_values(":new", AttributeValue::L(vec![AttributeValue::S(json)]))
+            .expression_attribute_values(
+                ":new",
+                AttributeValue::L(events.into_iter().map(AttributeValue::S).collect()),
+            )
             .expression_attribute_values(":format", AttributeValue::S(FORMAT.into()))
-            .expression_attribute_values(":lock_key", AttributeValue::S(event.lock_key.clone()))
+            .expression_attribute_values(":lock_key", AttributeValue::S(lock_key.to_string()))
             .expression_attribute_values(":gc_at", AttributeValue::N(gc_at.timestamp().to_string()))
             .send();
         match tokio::time::timeout(WRITE_TIMEOUT, send).await {
@@ -186,6 +254,48 @@ impl History {
             )),
             Err(_) => Err(Error::Unavailable("recording history timed out".into())),
         }
+    }
+
+    /// Copies run records (JSON, by fence) to their hour items: one write
+    /// per hour they fall in (a record that does not parse goes to the
+    /// current hour, as it is).
+    pub async fn copy(&self, lock_key: &str, runs: &BTreeMap<u64, String>) -> Result<(), Error> {
+        let mut hours: BTreeMap<String, (DateTime<Utc>, Vec<String>)> = BTreeMap::new();
+        for json in runs.values() {
+            let at = serde_json::from_str::<Event>(json)
+                .map(|e| e.at)
+                .unwrap_or_else(|_| Utc::now());
+            hours
+                .entry(bucket_key(lock_key, at))
+                .or_insert_with(|| (at, Vec::new()))
+                .1
+                .push(json.clone());
+        }
+        for (at, events) in hours.into_values() {
+            self.append(lock_key, at, events).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts copying, `after` from now, the run records the lease item
+    /// holds (read then) to the history items: see [`Copy`].
+    pub fn copy_later(&self, table: &LeaseTable, after: Duration) -> Copy {
+        let (history, table) = (self.clone(), table.clone());
+        let sending = Arc::new(AtomicBool::new(false));
+        let started = sending.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            started.store(true, Ordering::SeqCst);
+            let runs = match table.read().await {
+                Ok(Some(lease)) => lease.runs.unwrap_or_default(),
+                _ => return Vec::new(),
+            };
+            match history.copy(table.lock_key(), &runs).await {
+                Ok(()) => runs.into_keys().collect(),
+                Err(_) => Vec::new(),
+            }
+        });
+        Copy { task, sending }
     }
 
     /// Removes a lock's history items around `at` (the hour before, of and
@@ -220,6 +330,8 @@ impl History {
             hour += chrono::Duration::hours(1);
         }
         days.dedup();
+        // The lease item too: the runs its releases left there.
+        days.insert(0, crate::lock::record::lease_item_key(lock_key));
         let mut items = Vec::new();
         for chunk in days.chunks(100) {
             let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
@@ -267,21 +379,34 @@ impl History {
 
     /// Every lock's events since `since`, oldest first.
     pub async fn read_all(&self, since: DateTime<Utc>) -> Result<Vec<Event>, Error> {
-        let items = aws::scan_prefix(&self.dynamo, &self.table, PREFIX, true)
+        // History items and lease items (with their runs not yet copied).
+        let items = aws::scan_prefix(&self.dynamo, &self.table, "tflock", true)
             .await
             .map_err(|e| aws::failure(&self.dynamo, &self.table, "read history", &e))?;
         Ok(sorted_events(&items, since))
     }
 }
 
-/// Events of the given hour items at or after `since`, oldest first. Events
-/// that do not parse (a newer format) are skipped rather than failing the read.
+/// Events of the given hour items, and runs of the given lease items, at or
+/// after `since`, oldest first. A record found twice (copied from the lease
+/// item, whose removal did not land) counts once. Events that do not parse
+/// (a newer format) are skipped rather than failing the read.
 fn sorted_events(items: &[HashMap<String, AttributeValue>], since: DateTime<Utc>) -> Vec<Event> {
+    let mut seen = HashSet::new();
     let mut events: Vec<Event> = items
         .iter()
-        .filter_map(|item| item.get(EVENTS)?.as_l().ok())
-        .flatten()
-        .filter_map(|v| serde_json::from_str::<Event>(v.as_s().ok()?).ok())
+        .flat_map(|item| {
+            let listed = item
+                .get(EVENTS)
+                .and_then(|v| v.as_l().ok())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_s().ok().cloned());
+            let kept = crate::lock::record::runs(item).into_values();
+            listed.chain(kept).collect::<Vec<_>>()
+        })
+        .filter(|json| seen.insert(json.clone()))
+        .filter_map(|json| serde_json::from_str::<Event>(&json).ok())
         .filter(|e| e.at >= since)
         .collect();
     events.sort_by_key(|e| e.at);
@@ -333,5 +458,36 @@ mod tests {
             times,
             ["2026-11-01T09:00:00+00:00", "2026-11-02T10:00:00+00:00"]
         );
+    }
+
+    #[test]
+    fn runs_kept_in_a_lease_item_count_once_beside_their_copies() {
+        let run = |fence: u64| {
+            let mut e = Event::new(Kind::Run, "k", "w");
+            e.fence = Some(fence);
+            serde_json::to_string(&e).unwrap()
+        };
+        let since = Utc::now() - chrono::Duration::hours(1);
+        let (one, two, three) = (run(1), run(2), run(3));
+        let items = vec![
+            HashMap::from([(
+                EVENTS.to_string(),
+                AttributeValue::L(vec![AttributeValue::S(one), AttributeValue::S(two.clone())]),
+            )]),
+            // The lease item: run 2 copied but not yet removed, run 3 not copied.
+            HashMap::from([(
+                attr::RUNS.to_string(),
+                AttributeValue::M(HashMap::from([
+                    ("2".to_string(), AttributeValue::S(two)),
+                    ("3".to_string(), AttributeValue::S(three)),
+                ])),
+            )]),
+        ];
+        let mut fences: Vec<_> = sorted_events(&items, since)
+            .iter()
+            .map(|e| e.fence)
+            .collect();
+        fences.sort();
+        assert_eq!(fences, [Some(1), Some(2), Some(3)]);
     }
 }

@@ -28,24 +28,32 @@ fn attribute() -> impl Strategy<Value = AttributeValue> {
     })
 }
 
+/// Attributes at the top of a lease item.
 const NAMES: &[&str] = &[
     "LockID",
     "tflock",
-    "state",
-    "owner_token",
-    "rvn",
     "fence",
-    "holder",
-    "expires_at",
-    "released",
-    "ticket",
     "next_ticket",
     "serving",
     "wait_0",
     "wait_1",
     "wait_x",
-    "terraform_lock_id",
     "gc_at",
+    "runs",
+    "state_seen",
+];
+
+/// Fields of its `lease` map.
+const LEASE_NAMES: &[&str] = &[
+    "format",
+    "state",
+    "owner_token",
+    "rvn",
+    "holder",
+    "expires_at",
+    "released",
+    "ticket",
+    "terraform_lock_id",
 ];
 
 proptest! {
@@ -83,7 +91,13 @@ proptest! {
     }
 
     #[test]
-    fn lease_items_never_panic(item in prop::collection::hash_map(prop::sample::select(NAMES).prop_map(str::to_string), attribute(), 0..12)) {
+    fn lease_items_never_panic(
+        mut item in prop::collection::hash_map(prop::sample::select(NAMES).prop_map(str::to_string), attribute(), 0..8),
+        lease in prop::option::of(prop::collection::hash_map(prop::sample::select(LEASE_NAMES).prop_map(str::to_string), attribute(), 0..10)),
+    ) {
+        if let Some(lease) = lease {
+            item.insert("lease".to_string(), AttributeValue::M(lease));
+        }
         let _ = LeaseRecord::from_item(&item);
     }
 
@@ -143,13 +157,16 @@ fn a_lease_item_from_a_real_acquire_shape_parses() {
         ("acquired_at".to_string(), s("2026-01-01T00:00:00Z")),
         ("lease_ms".to_string(), n("30000")),
     ]);
-    let item = HashMap::from([
-        ("tflock".to_string(), s("lease-v1")),
+    let lease = HashMap::from([
+        ("format".to_string(), s("lease-v2")),
         ("state".to_string(), s("held")),
         ("owner_token".to_string(), s("t")),
         ("rvn".to_string(), s("r")),
-        ("fence".to_string(), n("3")),
         ("holder".to_string(), AttributeValue::M(holder)),
+    ]);
+    let item = HashMap::from([
+        ("fence".to_string(), n("3")),
+        ("lease".to_string(), AttributeValue::M(lease)),
     ]);
     assert!(LeaseRecord::from_item(&item).is_ok());
 }

@@ -16,6 +16,7 @@ use crate::holder::Holder;
 use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
+use crate::supervise::RunRecord;
 use crate::supervise::{self, Outcome, child, heartbeat::NativeLock, signals::Signals};
 
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
@@ -119,6 +120,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         lease: timing.lease,
         timeout: timing.lock_timeout,
         takeover: timing.takeover_stale,
+        baseline: guard.is_some(),
     };
     // The state is read while the lock is requested: no extra round trip
     // when the lock is free (read again below if we had to wait).
@@ -205,6 +207,9 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             (!lock_key_from_env).then(|| "1".to_string()),
         ),
     ];
+    // Runs that earlier holders left in the lease item go to the history
+    // while our command runs, if it runs for a while.
+    let copy = history.copy_later(&table, history::COPY_AFTER);
     let spec = child::Spec {
         path,
         program: guarded.program,
@@ -262,12 +267,19 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         (Some(_), None) => SeenUpdate::Forget,
         (None, _) => SeenUpdate::Keep,
     };
-    // The release first, the record after it: the next in line is waiting
-    // for the release, and a record sent at the same time could reach the
-    // service first and delay it (the emulator serves one request at a time,
-    // DynamoDB one connection's requests in turn).
-    supervise::release(&table, &lease, held, seen, reporter).await;
-    record(&history, &event, reporter).await;
+    // The run's record goes with the release, in the same write: no request
+    // of its own on the way out (the next in line is waiting for the release).
+    // Only when the release did not land is it written on its own.
+    let copied = copy.finish().await;
+    let json = event.to_json().ok();
+    let run = json.as_deref().map(|json| RunRecord {
+        json,
+        copied,
+        history: &history,
+    });
+    if !supervise::release(&table, &lease, held, seen, run, reporter).await || json.is_none() {
+        record(&history, &event, reporter).await;
+    }
     finished.map(|f| f.exit_code)
 }
 
@@ -275,7 +287,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
 /// state as it was.
 async fn give_back(table: &LeaseTable, lease: &crate::lock::Lease, reporter: &Reporter) {
     let held = std::time::Duration::ZERO;
-    supervise::release(table, lease, held, SeenUpdate::Keep, reporter).await;
+    supervise::release(table, lease, held, SeenUpdate::Keep, None, reporter).await;
 }
 
 /// The history event for a wait that ended without the lock.

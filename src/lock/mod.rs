@@ -10,4 +10,6 @@ pub mod update;
 pub mod wait;
 
 pub use record::{LeaseRecord, TerraformLock};
-pub use table::{Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew, SeenUpdate};
+pub use table::{
+    Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew, Runs, SeenUpdate,
+};

@@ -50,8 +50,20 @@ pub struct Lease {
     pub duration: Duration,
     /// Our ticket in the line: releasing hands `serving` to the next one.
     pub ticket: Option<u64>,
-    /// The state object as the previous holder's release left it.
+    /// The state object as the previous holder's release left it (when
+    /// asked for: see [`LeaseTable::claim`]).
     pub state_seen: Option<crate::state::Seen>,
+}
+
+/// What a release does with run records (see [`LeaseTable::release`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Runs<'a> {
+    /// This run's history event (fence, JSON), kept in the `runs` map.
+    pub add: Option<(u64, &'a str)>,
+    /// Records now in the history items (by fence): removed from the map.
+    pub copied: &'a [u64],
+    /// Add even when the map is full (its records could not be copied).
+    pub past_limit: bool,
 }
 
 /// What an acquisition may take.
@@ -150,7 +162,17 @@ pub enum Release {
     Released,
     /// The item was not ours to release any more.
     NotOurs(Option<Box<LeaseRecord>>),
+    /// Still ours, but the lease item holds [`RUNS_KEPT`] run records
+    /// already: copy them to the history (the item as found carries them)
+    /// and release again with them in [`Runs::copied`].
+    Full(Box<LeaseRecord>),
 }
+
+/// At most this many run records wait in the lease item for a holder to copy
+/// them to the history items: a release that would add one more is refused
+/// (see [`Release::Full`]). So back-to-back short runs pay one copy every
+/// few runs, and the item, which every waiter's poll reads, stays small.
+pub const RUNS_KEPT: usize = 4;
 
 #[derive(Clone)]
 pub struct LeaseTable {
@@ -281,7 +303,8 @@ impl LeaseTable {
         duration: Duration,
         token: &str,
     ) -> Result<Acquire, CallError> {
-        self.claim(holder, duration, token, &Claim::Free).await
+        self.claim(holder, duration, token, &Claim::Free, true)
+            .await
     }
 
     /// Acquires: the fast path when the lock is free and nobody is in line
@@ -289,12 +312,18 @@ impl LeaseTable {
     /// stale by observation (`Claim::Stale`): then conditional on the exact
     /// owner and RVN observed, so a heartbeat landing meanwhile makes the
     /// takeover fail. One conditional write; a refusal returns the item.
+    ///
+    /// `baseline`: the state guard's baseline (`state_seen`) is wanted. It
+    /// comes back with the whole item, which DynamoDB returns at no cost but
+    /// the emulator at about 5 ms; without it, only what the write changed
+    /// (the fence) comes back.
     pub async fn claim(
         &self,
         holder: &Holder,
         duration: Duration,
         token: &str,
         claim: &Claim,
+        baseline: bool,
     ) -> Result<Acquire, CallError> {
         let rvn = new_token();
         let now = Utc::now();
@@ -305,14 +334,10 @@ impl LeaseTable {
         let state = e.name(attr::STATE);
         let owner = e.name(attr::OWNER);
         let rvn_name = e.name(attr::RVN);
-        let fence = e.name(attr::FENCE);
-        let ticket = e.name(attr::TICKET);
         let next = e.name(attr::NEXT_TICKET);
         let serving = e.name(attr::SERVING);
-        let format_v = e.value("format", s(record::FORMAT_V1));
+        let format_v = e.value("format", s(record::FORMAT_V2));
         let held = e.value("held", s(record::STATE_HELD));
-        let zero = e.value("zero", n(0));
-        let one = e.value("one", n(1));
         let mut who = HashMap::from([
             (holder::WHO.to_string(), s(holder.who())),
             (holder::HOST.to_string(), s(&holder.host)),
@@ -326,43 +351,56 @@ impl LeaseTable {
         if let Some(url) = &holder.ci_url {
             who.insert(holder::CI_URL.to_string(), s(url));
         }
-        if matches!(claim, Claim::Free) {
-            // Only the fast path may create the item. A turn or a takeover
-            // finds it in our format (its condition, or the record observed,
-            // says so): one clause less on the handoff's path.
-            e.set(format!("{format} = {format_v}"));
-        }
-        for (name, value) in [
-            (attr::STATE, held.clone()),
-            (attr::OWNER, e.value("token", s(token))),
-            (attr::RVN, e.value("rvn", s(&rvn))),
-            (attr::HOLDER, e.value("holder", AttributeValue::M(who))),
-            (attr::EXPIRES_AT, e.value("expires", s(rfc3339(expires)))),
+        // The whole lease map, replacing the previous holder's (its release
+        // mark and terraform lock ID do not survive into ours).
+        let mut lease = HashMap::from([
+            (attr::field(attr::FORMAT).to_string(), s(record::FORMAT_V2)),
+            (attr::field(attr::STATE).to_string(), s(record::STATE_HELD)),
+            (attr::field(attr::OWNER).to_string(), s(token)),
+            (attr::field(attr::RVN).to_string(), s(&rvn)),
             (
-                attr::GC_AT,
-                e.value("gc_at", n((expires + GC_GRACE).timestamp())),
+                attr::field(attr::HOLDER).to_string(),
+                AttributeValue::M(who),
             ),
-        ] {
-            let name = e.name(name);
-            e.set(format!("{name} = {value}"));
+            (
+                attr::field(attr::EXPIRES_AT).to_string(),
+                s(rfc3339(expires)),
+            ),
+        ]);
+        match claim {
+            Claim::Free => {}
+            Claim::Turn { ticket } | Claim::Stale { ticket, .. } => {
+                lease.insert(attr::field(attr::TICKET).to_string(), n(*ticket));
+            }
         }
-        e.set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"));
-        // What the previous holder left that must not survive into ours.
-        for name in [attr::RELEASED, attr::TERRAFORM_LOCK_ID] {
-            let name = e.name(name);
-            e.remove(name);
-        }
+        let (lease_name, lease_v) = (
+            e.name(attr::LEASE),
+            e.value("lease", AttributeValue::M(lease)),
+        );
+        let (gc_at, gc_at_v) = (
+            e.name(attr::GC_AT),
+            e.value("gc_at", n((expires + GC_GRACE).timestamp())),
+        );
+        let (fence, zero, one) = (
+            e.name(attr::FENCE),
+            e.value("zero", n(0)),
+            e.value("one", n(1)),
+        );
+        // Not ADD, which the emulator applies to a fence that is not a
+        // number (DynamoDB refuses): this fails on one, as it must.
+        e.set(format!("{lease_name} = {lease_v}"))
+            .set(format!("{gc_at} = {gc_at_v}"))
+            .set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"));
         match claim {
             Claim::Free => {
-                // Free, and nobody in line: take the next ticket ourselves.
+                // Free, and nobody in line. No ticket: a waiter who comes
+                // while we hold takes ticket `next_ticket`, which is then
+                // `serving`, so it is first once we release.
                 let released = e.value("released", s(record::STATE_RELEASED));
                 e.condition(format!(
                     "attribute_not_exists({key}) OR ({state} = {released} AND {format} = {format_v})"
                 ))
-                .condition(format!("attribute_not_exists({next}) OR {next} <= {serving}"))
-                .set(format!("{ticket} = if_not_exists({next}, {zero})"))
-                .set(format!("{next} = if_not_exists({next}, {zero}) + {one}"))
-                .set(format!("{serving} = if_not_exists({serving}, {zero})"));
+                .condition(format!("attribute_not_exists({next}) OR {next} <= {serving}"));
             }
             Claim::Turn { ticket: t } => {
                 let released = e.value("released", s(record::STATE_RELEASED));
@@ -371,7 +409,6 @@ impl LeaseTable {
                 e.condition(format!(
                     "{state} = {released} AND {format} = {format_v} AND {serving} = {mine}"
                 ))
-                .set(format!("{ticket} = {mine}"))
                 .remove(waiter);
             }
             Claim::Stale {
@@ -386,7 +423,6 @@ impl LeaseTable {
                 e.condition(format!(
                     "attribute_exists({key}) AND {owner} = {old_owner} AND {rvn_name} = {old_rvn} AND {state} = {held}"
                 ))
-                .set(format!("{ticket} = {mine}"))
                 .set(format!("{serving} = {mine}"))
                 .remove(waiter);
                 // What the dead holder wrote is unknown: no baseline.
@@ -396,9 +432,11 @@ impl LeaseTable {
         }
         let req = self
             .update_lease()
-            // The whole item: our fence and ticket, and the state as the
-            // last release left it.
-            .return_values(ReturnValue::AllNew)
+            .return_values(if baseline {
+                ReturnValue::AllNew
+            } else {
+                ReturnValue::UpdatedNew
+            })
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let doing = format!("acquire lock {}", self.lock_key);
         match e.to_update(req).send().await {
@@ -417,7 +455,10 @@ impl LeaseTable {
                     rvn,
                     fence,
                     duration,
-                    ticket: number(attr::TICKET),
+                    ticket: match claim {
+                        Claim::Free => None,
+                        Claim::Turn { ticket } | Claim::Stale { ticket, .. } => Some(*ticket),
+                    },
                     state_seen: out
                         .attributes()
                         .and_then(|a| a.get(attr::STATE_SEEN))
@@ -619,29 +660,33 @@ impl LeaseTable {
         let rvn = new_token();
         let now = Utc::now();
         let expires = now + crate::duration::to_chrono(lease.duration);
-        let mut set = "SET #rvn = :new_rvn, #expires_at = :expires, #gc_at = :gc_at".to_string();
-        let mut req = self
-            .update_lease()
-            .condition_expression("#owner = :token AND #rvn = :rvn AND #state = :held")
-            .expression_attribute_names("#owner", attr::OWNER)
-            .expression_attribute_names("#rvn", attr::RVN)
-            .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#expires_at", attr::EXPIRES_AT)
-            .expression_attribute_names("#gc_at", attr::GC_AT)
-            .expression_attribute_values(":token", s(&lease.token))
-            .expression_attribute_values(":rvn", s(&lease.rvn))
-            .expression_attribute_values(":held", s(record::STATE_HELD))
-            .expression_attribute_values(":new_rvn", s(&rvn))
-            .expression_attribute_values(":expires", s(rfc3339(expires)))
-            .expression_attribute_values(":gc_at", n((expires + GC_GRACE).timestamp()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut e = Expr::default();
+        let (owner, token) = (e.name(attr::OWNER), e.value("token", s(&lease.token)));
+        let (rvn_name, old_rvn) = (e.name(attr::RVN), e.value("rvn", s(&lease.rvn)));
+        let (state, held) = (e.name(attr::STATE), e.value("held", s(record::STATE_HELD)));
+        let new_rvn = e.value("new_rvn", s(&rvn));
+        let (expires_at, expires_v) = (
+            e.name(attr::EXPIRES_AT),
+            e.value("expires", s(rfc3339(expires))),
+        );
+        let (gc_at, gc_at_v) = (
+            e.name(attr::GC_AT),
+            e.value("gc_at", n((expires + GC_GRACE).timestamp())),
+        );
+        e.condition(format!(
+            "{owner} = {token} AND {rvn_name} = {old_rvn} AND {state} = {held}"
+        ))
+        .set(format!("{rvn_name} = {new_rvn}"))
+        .set(format!("{expires_at} = {expires_v}"))
+        .set(format!("{gc_at} = {gc_at_v}"));
         if let Some(id) = terraform_lock_id {
-            set.push_str(", #terraform_lock_id = :tf_id");
-            req = req
-                .expression_attribute_names("#terraform_lock_id", attr::TERRAFORM_LOCK_ID)
-                .expression_attribute_values(":tf_id", s(id));
+            let (name, value) = (e.name(attr::TERRAFORM_LOCK_ID), e.value("tf_id", s(id)));
+            e.set(format!("{name} = {value}"));
         }
-        match req.update_expression(set).send().await {
+        let req = self
+            .update_lease()
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match e.to_update(req).send().await {
             Ok(_) => {
                 lease.rvn = rvn;
                 Ok(Renew::Renewed)
@@ -676,18 +721,45 @@ impl LeaseTable {
     ///
     /// `seen` is the state object as the run left it, remembered for the next
     /// acquisition to compare with (the state guard).
+    ///
+    /// `runs`: the run's own history record, written with the release (no
+    /// request of its own), and the records this holder copied to the
+    /// history items, removed.
     pub async fn release(
         &self,
         token: &str,
         ticket: Option<u64>,
         seen: SeenUpdate<'_>,
+        runs: Runs<'_>,
     ) -> Result<Release, CallError> {
-        Ok(
-            match self.mark_released(token, None, ticket, None, seen).await? {
-                None => Release::Released,
-                Some(found) => Release::NotOurs(found),
-            },
-        )
+        // Twice at most: the first release of a lock creates its runs map.
+        let mut create = false;
+        for _ in 0..2 {
+            let found = match self
+                .mark_released(token, None, ticket, seen, runs, create)
+                .await?
+            {
+                None => return Ok(Release::Released),
+                Some(found) => found,
+            };
+            let found = match found {
+                Some(f) if f.owner_token == token && f.is_held() => f,
+                other => return Ok(Release::NotOurs(other)),
+            };
+            match runs.add {
+                Some(_) if found.runs.is_none() => create = true,
+                Some(_) => return Ok(Release::Full(found)),
+                None => return Ok(Release::NotOurs(Some(found))),
+            }
+        }
+        Err(CallError {
+            error: Error::Unavailable(format!(
+                "cannot release lock {}: the lease item kept refusing the run's record",
+                self.lock_key
+            )),
+            transient: true,
+            may_have_landed: false,
+        })
     }
 
     /// Releases a lease that is not ours, proved stale by observation:
@@ -709,10 +781,11 @@ impl LeaseTable {
                 // Whatever the dead holder wrote is unknown.
                 .mark_released(
                     &observed.owner_token,
-                    Some(rvn),
+                    Some((rvn, by)),
                     observed.ticket,
-                    Some(by),
                     SeenUpdate::Forget,
+                    Runs::default(),
+                    false,
                 )
                 .await?
             {
@@ -723,17 +796,19 @@ impl LeaseTable {
     }
 
     /// The release write, ours or forced: `state = released`, `released =
-    /// {at[, by]}`, `serving = ticket + 1`, no `gc_at`. Conditional on the
-    /// owner; `forced` (`Some`) also requires `held` and, with an RVN, that
-    /// RVN. `Ok(None)` when done; `Ok(Some(item))` when refused, with the
-    /// item as found.
+    /// {at[, by]}`, `serving = ticket + 1`, no `gc_at`, and the run records
+    /// (`create`: the `runs` map is made with ours). Conditional on the
+    /// owner; `forced` (`Some((rvn, by))`) also requires `held` and, with an
+    /// RVN, that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
+    /// with the item as found.
     async fn mark_released(
         &self,
         owner: &str,
-        forced: Option<Option<&str>>,
+        forced: Option<(Option<&str>, &str)>,
         ticket: Option<u64>,
-        by: Option<&str>,
         seen: SeenUpdate<'_>,
+        runs: Runs<'_>,
+        create: bool,
     ) -> Result<Option<Option<Box<LeaseRecord>>>, CallError> {
         let mut e = Expr::default();
         let owner_name = e.name(attr::OWNER);
@@ -743,7 +818,7 @@ impl LeaseTable {
         let owner_v = e.value("owner", s(owner));
         let released = e.value("released", s(record::STATE_RELEASED));
         let mut map = HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))]);
-        if let Some(by) = by {
+        if let Some((_, by)) = forced {
             map.insert("by".to_string(), s(by));
         }
         let map = e.value("released_map", AttributeValue::M(map));
@@ -751,7 +826,7 @@ impl LeaseTable {
             .set(format!("{state} = {released}"))
             .set(format!("{released_name} = {map}"))
             .remove(gc_at);
-        if let Some(rvn) = forced {
+        if let Some((rvn, _)) = forced {
             let held = e.value("held", s(record::STATE_HELD));
             e.condition(format!("{state} = {held}"));
             if let Some(rvn) = rvn {
@@ -772,6 +847,35 @@ impl LeaseTable {
                 let name = e.name(attr::STATE_SEEN);
                 e.remove(name);
             }
+        }
+        if let Some((fence, json)) = runs.add {
+            let map = e.name(attr::RUNS);
+            if create {
+                // The lock's first record: the map is made with it.
+                let value = e.value(
+                    "runs",
+                    AttributeValue::M(HashMap::from([(fence.to_string(), s(json))])),
+                );
+                e.condition(format!("attribute_not_exists({map})"))
+                    .set(format!("{map} = {value}"));
+            } else {
+                let (name, value) = (e.name(&record::run_path(fence)), e.value("run", s(json)));
+                e.set(format!("{name} = {value}"));
+                // Refused when the map is missing (then created, above) or
+                // full (then copied first): the refusal returns the item.
+                if runs.past_limit {
+                    e.condition(format!("attribute_exists({map})"));
+                } else {
+                    let limit = e.value("limit", n(RUNS_KEPT + runs.copied.len()));
+                    // attribute_exists first: the emulator fails (500) on
+                    // size() of a missing attribute, where DynamoDB says false.
+                    e.condition(format!("attribute_exists({map}) AND size({map}) < {limit}"));
+                }
+            }
+        }
+        for fence in runs.copied {
+            let name = e.name(&record::run_path(*fence));
+            e.remove(name);
         }
         if let Some(t) = ticket {
             // The holder's turn is over: the next in line may go.
@@ -831,8 +935,9 @@ impl LeaseTable {
             .delete_item()
             .table_name(&self.table)
             .key(attr::KEY, s(&self.item_key))
-            .condition_expression("#state = :released")
-            .expression_attribute_names("#state", attr::STATE)
+            .condition_expression("#lease.#state = :released")
+            .expression_attribute_names("#lease", attr::LEASE)
+            .expression_attribute_names("#state", attr::field(attr::STATE))
             .expression_attribute_values(":released", s(record::STATE_RELEASED))
             .send()
             .await;

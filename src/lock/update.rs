@@ -18,8 +18,13 @@ pub struct Expr {
 }
 
 impl Expr {
-    /// The placeholder for an attribute name (`wait_7` → `#wait_7`).
+    /// The placeholder for an attribute name (`wait_7` → `#wait_7`), or for
+    /// a dotted path inside a map (`lease.state` → `#lease.#state`): no
+    /// attribute of ours has a dot in its name.
     pub fn name(&mut self, attribute: &str) -> String {
+        if attribute.contains('.') {
+            return self.path(&attribute.split('.').collect::<Vec<_>>());
+        }
         let placeholder = format!(
             "#{}",
             attribute.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
@@ -141,6 +146,9 @@ mod tests {
         );
         assert_eq!(e.names.len(), 3);
         assert_eq!(e.values.len(), 1);
+        // A dotted name is a path, one placeholder per part.
+        assert_eq!(e.name("lease.state"), "#lease.#state");
+        assert_eq!(e.names.get("#lease").map(String::as_str), Some("lease"));
     }
 
     #[test]

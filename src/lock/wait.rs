@@ -74,6 +74,8 @@ pub struct Wait {
     pub timeout: Duration,
     /// Take over a lease proved stale by observation (`--takeover-stale`).
     pub takeover: bool,
+    /// The state guard's baseline is wanted with the lease.
+    pub baseline: bool,
 }
 
 /// One request of the waiting loop.
@@ -162,7 +164,7 @@ pub async fn acquire(
                     let answer = request.await;
                     if let (Step::Claim(_), Ok(Answer::Acquired(lease))) = (&step, &answer) {
                         // It landed: hand it straight back.
-                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket, super::SeenUpdate::Keep)).await;
+                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket, super::SeenUpdate::Keep, Default::default())).await;
                     }
                     let maybe = matches!(step, Step::Claim(_)) && !matches!(answer, Ok(Answer::Observed(_)));
                     break Err(w.interrupted(maybe, sig.signal()).await);
@@ -325,7 +327,13 @@ impl Waiting<'_> {
         Ok(match step {
             Step::Claim(claim) => {
                 match t
-                    .claim(self.holder, self.wait.lease, &self.token, claim)
+                    .claim(
+                        self.holder,
+                        self.wait.lease,
+                        &self.token,
+                        claim,
+                        self.wait.baseline,
+                    )
                     .await?
                 {
                     Acquire::Acquired(lease) => Answer::Acquired(lease),
@@ -606,8 +614,11 @@ impl Waiting<'_> {
 /// answer. Conditional on our token, so it changes nothing otherwise. Returns
 /// a warning when it cannot confirm that nothing of ours is left.
 async fn take_back(table: &LeaseTable, token: &str) -> Option<String> {
-    let released =
-        tokio::time::timeout(SETTLE, table.release(token, None, super::SeenUpdate::Keep)).await;
+    let released = tokio::time::timeout(
+        SETTLE,
+        table.release(token, None, super::SeenUpdate::Keep, Default::default()),
+    )
+    .await;
     let confirmed = matches!(released, Ok(Ok(_)))
         && matches!(
             tokio::time::timeout(SETTLE, table.read()).await,

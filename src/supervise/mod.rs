@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod heartbeat;
 pub mod signals;
 
+use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use nix::unistd::Pid;
 use tokio::sync::{oneshot, watch};
 
 use crate::error::{Error, exit};
-use crate::lock::{Lease, LeaseTable, Release, Renew};
+use crate::lock::{Lease, LeaseTable, Release, Renew, Runs};
 use crate::output::{Event, Reporter};
 use heartbeat::{Heartbeat, Lost, NativeLock};
 use signals::{Received, Signals};
@@ -212,27 +213,76 @@ fn forward(sig: Received, target: Target, interactive: bool, reporter: &Reporter
     target.send(sig.signal());
 }
 
+/// A run's history record, written with its release (see `history.rs`).
+pub struct RunRecord<'a> {
+    pub json: &'a str,
+    /// Records the holder copied to the history while it ran (by fence).
+    pub copied: Vec<u64>,
+    pub history: &'a crate::history::History,
+}
+
 /// Releases the lease after the child has exited (or never started).
-/// `seen`: the state object as the run left it, for the state guard.
+/// `seen`: the state object as the run left it, for the state guard;
+/// `record`: the run's history record. `true` when the release landed, and
+/// with it the record.
 pub async fn release(
     table: &LeaseTable,
     lease: &Lease,
     held: Duration,
     seen: crate::lock::SeenUpdate<'_>,
+    record: Option<RunRecord<'_>>,
     reporter: &Reporter,
-) {
-    match tokio::time::timeout(
-        RELEASE_TIMEOUT,
-        table.release(&lease.token, lease.ticket, seen),
-    )
-    .await
-    {
-        Ok(Ok(Release::Released)) => reporter.event(Event::Released {
-            lock_key: table.lock_key(),
-            fence: lease.fence,
-            held,
-        }),
-        Ok(Ok(Release::NotOurs(_))) => reporter.warn(&format!(
+) -> bool {
+    let released = tokio::time::timeout(RELEASE_TIMEOUT, async {
+        let Some(record) = record else {
+            return table
+                .release(&lease.token, lease.ticket, seen, Runs::default())
+                .await;
+        };
+        let mut copied = record.copied;
+        let mut past_limit = false;
+        loop {
+            let runs = Runs {
+                add: Some((lease.fence, record.json)),
+                copied: &copied,
+                past_limit,
+            };
+            let found = match table
+                .release(&lease.token, lease.ticket, seen, runs)
+                .await?
+            {
+                // Past the limit there is no size condition: no second Full.
+                Release::Full(found) if !past_limit => found,
+                other => return Ok(other),
+            };
+            // The map is full: copy what it holds to the history, then
+            // release again, removing it. Should the copy fail, the record
+            // goes in all the same.
+            let fresh: BTreeMap<u64, String> = found
+                .runs
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(fence, _)| !copied.contains(fence))
+                .collect();
+            match record.history.copy(table.lock_key(), &fresh).await {
+                Ok(()) => copied.extend(fresh.into_keys()),
+                Err(e) => {
+                    reporter.detail(&format!("could not copy run records to the history: {e}"));
+                    past_limit = true;
+                }
+            }
+        }
+    });
+    match released.await {
+        Ok(Ok(Release::Released)) => {
+            reporter.event(Event::Released {
+                lock_key: table.lock_key(),
+                fence: lease.fence,
+                held,
+            });
+            return true;
+        }
+        Ok(Ok(Release::NotOurs(_) | Release::Full(_))) => reporter.warn(&format!(
             "the lease on {} was no longer ours to release",
             table.lock_key()
         )),
@@ -246,6 +296,7 @@ pub async fn release(
             table.lock_key()
         )),
     }
+    false
 }
 
 /// What ran between the acquisition and the start of the command (a

@@ -326,7 +326,7 @@ fn cases() -> Vec<Case> {
             "state is not a string",
         )
         .setup(Setup::LeaseItem(vec![
-            ("tflock", s("lease-v1")),
+            ("tflock", s("lease-v2")),
             ("state", n("1")),
         ])),
         case(
@@ -336,7 +336,7 @@ fn cases() -> Vec<Case> {
             "fence is not a number",
         )
         .setup(Setup::LeaseItem(vec![
-            ("tflock", s("lease-v1")),
+            ("tflock", s("lease-v2")),
             ("state", s("released")),
             ("fence", s("seven")),
         ])),
@@ -347,7 +347,7 @@ fn cases() -> Vec<Case> {
             "not a lease tflock can read",
         )
         .setup(Setup::LeaseItem(vec![
-            ("tflock", s("lease-v1")),
+            ("tflock", s("lease-v2")),
             ("state", s("held")),
             ("junk", s(&"x".repeat(300_000))),
         ])),
@@ -358,7 +358,7 @@ fn cases() -> Vec<Case> {
             "holder is not a map",
         )
         .setup(Setup::LeaseItem(vec![
-            ("tflock", s("lease-v1")),
+            ("tflock", s("lease-v2")),
             ("state", s("held")),
             ("owner_token", s("t")),
             ("rvn", s("r")),
@@ -424,7 +424,7 @@ fn prepare(f: &Fixture, dir: &Path, key: &str, setup: &Setup) {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect();
             item.insert("LockID".into(), AttributeValue::S(format!("tflock:{key}")));
-            f.dynamo.put(&f.table, item);
+            f.dynamo.put(&f.table, dynamo::lease_item(item));
         }
         Setup::File(name, text, mode) => {
             let path = dir.join(name);

@@ -212,7 +212,7 @@ fn a_garbled_lease_item_is_reported_and_never_overwritten() {
         (
             "fence is not a number",
             HashMap::from([
-                ("tflock".into(), AttributeValue::S("lease-v1".into())),
+                ("tflock".into(), AttributeValue::S("lease-v2".into())),
                 ("state".into(), AttributeValue::S("released".into())),
                 ("fence".into(), AttributeValue::S("seven".into())),
             ]),
@@ -220,7 +220,7 @@ fn a_garbled_lease_item_is_reported_and_never_overwritten() {
         (
             "is missing",
             HashMap::from([
-                ("tflock".into(), AttributeValue::S("lease-v1".into())),
+                ("tflock".into(), AttributeValue::S("lease-v2".into())),
                 ("state".into(), AttributeValue::S("held".into())),
                 ("fence".into(), AttributeValue::N("3".into())),
             ]),
@@ -234,6 +234,7 @@ fn a_garbled_lease_item_is_reported_and_never_overwritten() {
         let key = format!("garbled{i}");
         item.insert("LockID".into(), AttributeValue::S(format!("tflock:{key}")));
         item.insert("note".into(), AttributeValue::S("x".repeat(10_000)));
+        let item = dynamo::lease_item(item);
         f.dynamo.put(&f.table, item.clone());
         let expect = if needle == "unknown format" {
             "not a string"

@@ -203,6 +203,81 @@ fn history_and_stats_account_for_a_known_sequence() {
     );
 }
 
+/// The fences of the run records a lease item holds (its `runs` map).
+fn runs_kept(f: &Fixture, key: &str) -> Vec<u64> {
+    let item = f.lease_item(key).expect("the lease item");
+    let mut fences: Vec<u64> = match item.get("runs") {
+        Some(aws_sdk_dynamodb::types::AttributeValue::M(m)) => {
+            m.keys().map(|k| k.parse().unwrap()).collect()
+        }
+        _ => Vec::new(),
+    };
+    fences.sort();
+    fences
+}
+
+/// The history events of `key` in its hour items alone (not the lease item).
+fn copied_events(f: &Fixture, key: &str) -> Vec<u64> {
+    let prefix = format!("tflock-history:{key}@");
+    let mut fences: Vec<u64> = f
+        .dynamo
+        .scan(&f.table)
+        .into_iter()
+        .filter(|i| dynamo::s(i, "LockID").starts_with(&prefix))
+        .flat_map(|i| match i.get("events") {
+            Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) => l.clone(),
+            _ => Vec::new(),
+        })
+        .map(|v| {
+            serde_json::from_str::<Value>(v.as_s().unwrap()).unwrap()["fence"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    fences.sort();
+    fences
+}
+
+#[test]
+fn run_records_ride_on_the_release_and_reach_the_history_items_in_batches() {
+    let f = Fixture::new();
+    // Short runs: each release carries its run's record into the lease
+    // item; the one that finds four there copies them to the history first.
+    for _ in 0..6 {
+        assert_eq!(
+            code(&output(f.tflock("rec").args(["run", "--", "true"]))),
+            0
+        );
+    }
+    assert_eq!(copied_events(&f, "rec"), [1, 2, 3, 4]);
+    assert_eq!(runs_kept(&f, "rec"), [5, 6]);
+    let history = json(&output(
+        f.tflock("rec").args(["history", "--output", "json"]),
+    ));
+    let fences: Vec<u64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fence"].as_u64().unwrap())
+        .collect();
+    assert_eq!(fences, [1, 2, 3, 4, 5, 6], "each run once: {history:#}");
+    let all = json(&output(
+        f.tflock("rec")
+            .args(["history", "--all", "--output", "json"]),
+    ));
+    assert_eq!(all.as_array().unwrap().len(), 6, "{all:#}");
+    // A run that lasts copies what it found while its command runs; its own
+    // record is then the only one the item keeps.
+    assert_eq!(
+        code(&output(f.tflock("rec").args(["run", "--", "sleep", "1.5"]))),
+        0
+    );
+    assert_eq!(copied_events(&f, "rec"), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(runs_kept(&f, "rec"), [7]);
+    let stats = json(&output(f.tflock("rec").args(["stats", "--output", "json"])));
+    assert_eq!(stats[0]["runs"], 7, "{stats:#}");
+}
+
 #[test]
 fn the_fire_drill_in_a_terraform_directory_leaves_the_real_terraform_lock_alone() {
     // The operator's own terraform lock on the real state, taken while the

@@ -30,7 +30,7 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
         Duration::from_secs(30),
         || {
             f.lease_item(&key)
-                .is_some_and(|i| i.contains_key("terraform_lock_id"))
+                .is_some_and(|i| dynamo::has(&i, "terraform_lock_id"))
         },
     );
     kill_everything(&mut run);

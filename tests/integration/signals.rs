@@ -9,9 +9,9 @@ use crate::support::*;
 
 fn released_at(f: &Fixture, key: &str) -> f64 {
     let item = f.lease_item(key).unwrap();
-    let released = match item.get("released") {
-        Some(aws_sdk_dynamodb::types::AttributeValue::M(m)) => dynamo::s(m, "at"),
-        other => panic!("released: {other:?}"),
+    let released = match dynamo::m(&item, "released") {
+        Some(m) => dynamo::s(m, "at"),
+        None => panic!("released: {item:?}"),
     };
     let t = chrono::DateTime::parse_from_rfc3339(&released).unwrap();
     t.timestamp_micros() as f64 / 1e6

@@ -187,7 +187,7 @@ fn status_shows_terraform_lock_and_the_lease_records_its_id() {
         Duration::from_secs(20),
         || {
             f.lease_item(&key)
-                .is_some_and(|i| i.contains_key("terraform_lock_id"))
+                .is_some_and(|i| dynamo::has(&i, "terraform_lock_id"))
         },
     );
     let recorded = dynamo::s(&f.lease_item(&key).unwrap(), "terraform_lock_id");

@@ -105,18 +105,67 @@ impl Dynamo {
     }
 }
 
+/// A string or number attribute; in a lease item, a field of its `lease`
+/// map when the item has no attribute of that name.
 pub fn s(item: &Item, name: &str) -> String {
-    match item.get(name) {
-        Some(AttributeValue::S(v)) => v.clone(),
-        Some(AttributeValue::N(v)) => v.clone(),
-        other => panic!("attribute {name}: {other:?}"),
+    match (item.get(name), item.get("lease")) {
+        (Some(AttributeValue::S(v)), _) => v.clone(),
+        (Some(AttributeValue::N(v)), _) => v.clone(),
+        (None, Some(AttributeValue::M(lease))) => s(lease, name),
+        (other, _) => panic!("attribute {name}: {other:?}"),
+    }
+}
+
+/// Whether an item has the attribute, or its `lease` map the field.
+pub fn has(item: &Item, name: &str) -> bool {
+    item.contains_key(name) || m(item, "lease").is_some_and(|l| l.contains_key(name))
+}
+
+/// A map attribute, or a map field of a lease item's `lease` map.
+pub fn m<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
+    match (item.get(name), item.get("lease")) {
+        (Some(AttributeValue::M(v)), _) => Some(v),
+        (None, Some(AttributeValue::M(lease))) => m(lease, name),
+        _ => None,
     }
 }
 
 /// A field of the lease item's `holder` map.
 pub fn holder_field(item: &Item, name: &str) -> String {
-    match item.get("holder") {
-        Some(AttributeValue::M(h)) => s(h, name),
-        other => panic!("holder: {other:?}"),
+    match m(item, "holder") {
+        Some(h) => s(h, name),
+        None => panic!("holder: {item:?}"),
     }
+}
+
+/// A lease item written the way a test describes it, flat: the fields of the
+/// `lease` map (`tflock` for its format marker) beside the attributes that
+/// stay at the top (the key, fence, line and the like). Nothing flat: no
+/// lease map.
+pub fn lease_item(flat: Item) -> Item {
+    const TOP: &[&str] = &[
+        "LockID",
+        "fence",
+        "gc_at",
+        "state_seen",
+        "next_ticket",
+        "serving",
+        "runs",
+        "note",
+    ];
+    let mut item = Item::new();
+    let mut lease = Item::new();
+    for (name, value) in flat {
+        if TOP.contains(&name.as_str()) || name.starts_with("wait_") {
+            item.insert(name, value);
+        } else if name == "tflock" {
+            lease.insert("format".into(), value);
+        } else {
+            lease.insert(name, value);
+        }
+    }
+    if !lease.is_empty() {
+        item.insert("lease".into(), AttributeValue::M(lease));
+    }
+    item
 }

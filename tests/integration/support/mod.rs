@@ -163,19 +163,30 @@ impl Fixture {
             .collect()
     }
 
-    /// The history events recorded for `key`, as JSON, oldest first.
+    /// The history events recorded for `key`, as JSON, oldest first: those
+    /// in its hour items and the runs its lease item holds, each once.
     pub fn history(&self, key: &str) -> Vec<serde_json::Value> {
+        use aws_sdk_dynamodb::types::AttributeValue;
         let prefix = format!("tflock-history:{key}@");
+        let lease = format!("tflock:{key}");
+        let mut seen = std::collections::HashSet::new();
         let mut events: Vec<serde_json::Value> = self
             .dynamo
             .scan(&self.table)
             .into_iter()
-            .filter(|i| dynamo::s(i, "LockID").starts_with(&prefix))
-            .flat_map(|i| match i.get("events") {
-                Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) => l.clone(),
-                _ => Vec::new(),
+            .flat_map(|i| {
+                let id = dynamo::s(&i, "LockID");
+                match (i.get("events"), i.get("runs")) {
+                    (Some(AttributeValue::L(l)), _) if id.starts_with(&prefix) => l.clone(),
+                    (_, Some(AttributeValue::M(runs))) if id == lease => {
+                        runs.values().cloned().collect()
+                    }
+                    _ => Vec::new(),
+                }
             })
-            .filter_map(|v| serde_json::from_str(v.as_s().ok()?).ok())
+            .filter_map(|v| v.as_s().ok().cloned())
+            .filter(|json| seen.insert(json.clone()))
+            .filter_map(|json| serde_json::from_str(&json).ok())
             .collect();
         events.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
         events
