@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{self, Dynamo};
@@ -220,7 +220,11 @@ impl History {
         at: DateTime<Utc>,
         events: Vec<String>,
     ) -> Result<(), Error> {
-        let gc_at = at + crate::duration::to_chrono(self.retention);
+        // From the end of the item's hour, not the event's time: records
+        // copied late must not bring forward the expiry of later ones.
+        let hour_end = at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
+            + chrono::Duration::hours(1);
+        let gc_at = hour_end + crate::duration::to_chrono(self.retention);
         let send = self
             .dynamo
             .client
@@ -271,10 +275,16 @@ impl History {
                 .1
                 .push(json.clone());
         }
-        for (at, events) in hours.into_values() {
-            self.append(lock_key, at, events).await?;
-        }
-        Ok(())
+        // Bounded as a whole: a release may be waiting for it.
+        let all = async {
+            for (at, events) in hours.into_values() {
+                self.append(lock_key, at, events).await?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(WRITE_TIMEOUT, all)
+            .await
+            .unwrap_or_else(|_| Err(Error::Unavailable("copying run records timed out".into())))
     }
 
     /// Starts copying, `after` from now, the run records the lease item

@@ -209,7 +209,7 @@ impl LeaseRecord {
             // The first format kept the lease at the top of the item.
             None if item.contains_key("tflock") => {
                 return Err(Garbled(
-                    "it is in the format of an older tflock (lease-v1); release it with that version, or delete the item".into(),
+                    "it is in the format of an older tflock (lease-v1): once nothing runs under it, delete the item (its fence then starts again at 1)".into(),
                 ));
             }
             None => return Err(Garbled("it has no tflock format marker".into())),

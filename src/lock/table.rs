@@ -19,8 +19,9 @@ use crate::holder::Holder;
 /// How long after its wall-clock expiry an abandoned lease may be collected
 /// by the table's TTL. Long enough that no plausible clock error matters (the
 /// expiry comes from the holder's wall clock); a lease is only ever declared
-/// dead by observation, never by this.
-const GC_GRACE: chrono::Duration = chrono::Duration::days(7);
+/// dead by observation, never by this. As long as the history's default
+/// retention: the item also holds run records not yet copied to the history.
+const GC_GRACE: chrono::Duration = chrono::Duration::days(90);
 
 /// A failed call, whether trying again later could help, and whether a
 /// write may have been applied despite the failure (its answer lost).
@@ -62,8 +63,6 @@ pub struct Runs<'a> {
     pub add: Option<(u64, &'a str)>,
     /// Records now in the history items (by fence): removed from the map.
     pub copied: &'a [u64],
-    /// Add even when the map is full (its records could not be copied).
-    pub past_limit: bool,
 }
 
 /// What an acquisition may take.
@@ -162,9 +161,10 @@ pub enum Release {
     Released,
     /// The item was not ours to release any more.
     NotOurs(Option<Box<LeaseRecord>>),
-    /// Still ours, but the lease item holds [`RUNS_KEPT`] run records
-    /// already: copy them to the history (the item as found carries them)
-    /// and release again with them in [`Runs::copied`].
+    /// Still ours, but the run's record did not fit: the lease item holds
+    /// [`RUNS_KEPT`] records already (copy them to the history: the item as
+    /// found carries them, and release again with them in
+    /// [`Runs::copied`]), or no `runs` map.
     Full(Box<LeaseRecord>),
 }
 
@@ -388,9 +388,16 @@ impl LeaseTable {
         );
         // Not ADD, which the emulator applies to a fence that is not a
         // number (DynamoDB refuses): this fails on one, as it must.
+        let (runs, no_runs) = (
+            e.name(attr::RUNS),
+            e.value("no_runs", AttributeValue::M(HashMap::new())),
+        );
         e.set(format!("{lease_name} = {lease_v}"))
             .set(format!("{gc_at} = {gc_at_v}"))
-            .set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"));
+            .set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"))
+            // Where the release puts the run's record (`runs.<fence>`,
+            // which needs the map to exist).
+            .set(format!("{runs} = if_not_exists({runs}, {no_runs})"));
         match claim {
             Claim::Free => {
                 // Free, and nobody in line. No ticket: a waiter who comes
@@ -526,7 +533,7 @@ impl LeaseTable {
                 let expected = e.value("expected", n(t));
                 e.condition(format!("{next} = {expected}"));
             }
-            // A lease from before the queue: the line starts here.
+            // No line yet (the lock was taken free): it starts here.
             None => {
                 let zero = e.value("zero", n(0));
                 e.condition(format!(
@@ -732,33 +739,16 @@ impl LeaseTable {
         seen: SeenUpdate<'_>,
         runs: Runs<'_>,
     ) -> Result<Release, CallError> {
-        // Twice at most: the first release of a lock creates its runs map.
-        let mut create = false;
-        for _ in 0..2 {
-            let found = match self
-                .mark_released(token, None, ticket, seen, runs, create)
-                .await?
-            {
-                None => return Ok(Release::Released),
-                Some(found) => found,
-            };
-            let found = match found {
-                Some(f) if f.owner_token == token && f.is_held() => f,
-                other => return Ok(Release::NotOurs(other)),
-            };
-            match runs.add {
-                Some(_) if found.runs.is_none() => create = true,
-                Some(_) => return Ok(Release::Full(found)),
-                None => return Ok(Release::NotOurs(Some(found))),
+        let found = match self.mark_released(token, None, ticket, seen, runs).await? {
+            None => return Ok(Release::Released),
+            Some(found) => found,
+        };
+        Ok(match found {
+            // Still ours: the record did not fit (or the map is missing).
+            Some(f) if f.owner_token == token && f.is_held() && runs.add.is_some() => {
+                Release::Full(f)
             }
-        }
-        Err(CallError {
-            error: Error::Unavailable(format!(
-                "cannot release lock {}: the lease item kept refusing the run's record",
-                self.lock_key
-            )),
-            transient: true,
-            may_have_landed: false,
+            other => Release::NotOurs(other),
         })
     }
 
@@ -785,7 +775,6 @@ impl LeaseTable {
                     observed.ticket,
                     SeenUpdate::Forget,
                     Runs::default(),
-                    false,
                 )
                 .await?
             {
@@ -797,7 +786,7 @@ impl LeaseTable {
 
     /// The release write, ours or forced: `state = released`, `released =
     /// {at[, by]}`, `serving = ticket + 1`, no `gc_at`, and the run records
-    /// (`create`: the `runs` map is made with ours). Conditional on the
+    /// (see [`Runs`]). Conditional on the
     /// owner; `forced` (`Some((rvn, by))`) also requires `held` and, with an
     /// RVN, that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
     /// with the item as found.
@@ -808,7 +797,6 @@ impl LeaseTable {
         ticket: Option<u64>,
         seen: SeenUpdate<'_>,
         runs: Runs<'_>,
-        create: bool,
     ) -> Result<Option<Option<Box<LeaseRecord>>>, CallError> {
         let mut e = Expr::default();
         let owner_name = e.name(attr::OWNER);
@@ -849,29 +837,15 @@ impl LeaseTable {
             }
         }
         if let Some((fence, json)) = runs.add {
+            // The acquisition made the map. Refused when it is full (the
+            // holder copies it first: `Release::Full`); attribute_exists
+            // first: the emulator fails (500) on size() of a missing
+            // attribute, where DynamoDB says false.
             let map = e.name(attr::RUNS);
-            if create {
-                // The lock's first record: the map is made with it.
-                let value = e.value(
-                    "runs",
-                    AttributeValue::M(HashMap::from([(fence.to_string(), s(json))])),
-                );
-                e.condition(format!("attribute_not_exists({map})"))
-                    .set(format!("{map} = {value}"));
-            } else {
-                let (name, value) = (e.name(&record::run_path(fence)), e.value("run", s(json)));
-                e.set(format!("{name} = {value}"));
-                // Refused when the map is missing (then created, above) or
-                // full (then copied first): the refusal returns the item.
-                if runs.past_limit {
-                    e.condition(format!("attribute_exists({map})"));
-                } else {
-                    let limit = e.value("limit", n(RUNS_KEPT + runs.copied.len()));
-                    // attribute_exists first: the emulator fails (500) on
-                    // size() of a missing attribute, where DynamoDB says false.
-                    e.condition(format!("attribute_exists({map}) AND size({map}) < {limit}"));
-                }
-            }
+            let (name, value) = (e.name(&record::run_path(fence)), e.value("run", s(json)));
+            let limit = e.value("limit", n(RUNS_KEPT + runs.copied.len()));
+            e.set(format!("{name} = {value}"))
+                .condition(format!("attribute_exists({map}) AND size({map}) < {limit}"));
         }
         for fence in runs.copied {
             let name = e.name(&record::run_path(*fence));

@@ -223,8 +223,12 @@ pub struct RunRecord<'a> {
 
 /// Releases the lease after the child has exited (or never started).
 /// `seen`: the state object as the run left it, for the state guard;
-/// `record`: the run's history record. `true` when the release landed, and
-/// with it the record.
+/// `record`: the run's history record. `true` when the record went with the
+/// release; otherwise the caller writes it on its own.
+///
+/// Each release request is bounded by `RELEASE_TIMEOUT`, and a copy of the
+/// records a full lease item holds by the history's own write timeout: the
+/// release itself never waits behind the history for long.
 pub async fn release(
     table: &LeaseTable,
     lease: &Lease,
@@ -233,69 +237,90 @@ pub async fn release(
     record: Option<RunRecord<'_>>,
     reporter: &Reporter,
 ) -> bool {
-    let released = tokio::time::timeout(RELEASE_TIMEOUT, async {
-        let Some(record) = record else {
-            return table
-                .release(&lease.token, lease.ticket, seen, Runs::default())
-                .await;
+    let mut copied = record
+        .as_ref()
+        .map(|r| r.copied.clone())
+        .unwrap_or_default();
+    let mut with_record = record.is_some();
+    // Twice at most: a full map is copied once, then the release goes with
+    // the record, or (the copy failed, or made no room) without it.
+    for _ in 0..3 {
+        let runs = Runs {
+            add: record
+                .as_ref()
+                .filter(|_| with_record)
+                .map(|r| (lease.fence, r.json)),
+            copied: &copied,
         };
-        let mut copied = record.copied;
-        let mut past_limit = false;
-        loop {
-            let runs = Runs {
-                add: Some((lease.fence, record.json)),
-                copied: &copied,
-                past_limit,
-            };
-            let found = match table
-                .release(&lease.token, lease.ticket, seen, runs)
-                .await?
-            {
-                // Past the limit there is no size condition: no second Full.
-                Release::Full(found) if !past_limit => found,
-                other => return Ok(other),
-            };
-            // The map is full: copy what it holds to the history, then
-            // release again, removing it. Should the copy fail, the record
-            // goes in all the same.
-            let fresh: BTreeMap<u64, String> = found
-                .runs
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(fence, _)| !copied.contains(fence))
-                .collect();
-            match record.history.copy(table.lock_key(), &fresh).await {
-                Ok(()) => copied.extend(fresh.into_keys()),
-                Err(e) => {
-                    reporter.detail(&format!("could not copy run records to the history: {e}"));
-                    past_limit = true;
-                }
+        let answer = tokio::time::timeout(
+            RELEASE_TIMEOUT,
+            table.release(&lease.token, lease.ticket, seen, runs),
+        )
+        .await;
+        let found = match answer {
+            Ok(Ok(Release::Released)) => {
+                reporter.event(Event::Released {
+                    lock_key: table.lock_key(),
+                    fence: lease.fence,
+                    held,
+                });
+                return with_record;
+            }
+            Ok(Ok(Release::Full(found))) => found,
+            Ok(Ok(Release::NotOurs(_))) => {
+                reporter.warn(&format!(
+                    "the lease on {} was no longer ours to release",
+                    table.lock_key()
+                ));
+                return false;
+            }
+            Ok(Err(e)) => {
+                reporter.warn(&format!(
+                    "could not release the lease on {}: {}; recover it with `tflock force-unlock --verify`",
+                    table.lock_key(),
+                    e.error
+                ));
+                return false;
+            }
+            Err(_) => {
+                reporter.warn(&format!(
+                    "releasing the lease on {} timed out; recover it with `tflock force-unlock --verify`",
+                    table.lock_key()
+                ));
+                return false;
+            }
+        };
+        // The record did not fit: copy what the map holds to the history,
+        // then release again, removing it. When there is nothing to copy
+        // (a map that is missing, or holds what we cannot read) or the copy
+        // fails, release without the record: the item never grows past its
+        // limit, and the record is written on its own.
+        let Some(history) = record.as_ref().map(|r| r.history) else {
+            with_record = false;
+            continue;
+        };
+        let fresh: BTreeMap<u64, String> = found
+            .runs
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(fence, _)| !copied.contains(fence))
+            .collect();
+        if fresh.is_empty() {
+            with_record = false;
+            continue;
+        }
+        match history.copy(table.lock_key(), &fresh).await {
+            Ok(()) => copied.extend(fresh.into_keys()),
+            Err(e) => {
+                reporter.detail(&format!("could not copy run records to the history: {e}"));
+                with_record = false;
             }
         }
-    });
-    match released.await {
-        Ok(Ok(Release::Released)) => {
-            reporter.event(Event::Released {
-                lock_key: table.lock_key(),
-                fence: lease.fence,
-                held,
-            });
-            return true;
-        }
-        Ok(Ok(Release::NotOurs(_) | Release::Full(_))) => reporter.warn(&format!(
-            "the lease on {} was no longer ours to release",
-            table.lock_key()
-        )),
-        Ok(Err(e)) => reporter.warn(&format!(
-            "could not release the lease on {}: {}; recover it with `tflock force-unlock --verify`",
-            table.lock_key(),
-            e.error
-        )),
-        Err(_) => reporter.warn(&format!(
-            "releasing the lease on {} timed out; recover it with `tflock force-unlock --verify`",
-            table.lock_key()
-        )),
     }
+    reporter.warn(&format!(
+        "the lease on {} kept refusing its release; recover it with `tflock force-unlock --verify`",
+        table.lock_key()
+    ));
     false
 }
 

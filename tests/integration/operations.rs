@@ -279,6 +279,68 @@ fn run_records_ride_on_the_release_and_reach_the_history_items_in_batches() {
 }
 
 #[test]
+fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_released() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let f = Fixture::new();
+    let kept = |f: &Fixture| match f.lease_item("stuck").unwrap().get("runs") {
+        Some(AttributeValue::M(m)) => m.len(),
+        other => panic!("runs: {other:?}"),
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            code(&output(f.tflock("stuck").args(["run", "--", "true"]))),
+            0
+        );
+    }
+    assert_eq!(kept(&f), 4, "the map is full");
+    // The hour items are full (DynamoDB keeps 400 KB an item): the four
+    // records cannot be copied, nor can a record be written on its own.
+    let hours = |f: &Fixture, events: Vec<AttributeValue>| {
+        let now = chrono::Utc::now();
+        for hour in [now, now + chrono::Duration::hours(1)] {
+            let key = format!("tflock-history:stuck@{}", hour.format("%Y-%m-%dT%H"));
+            f.dynamo.put(
+                &f.table,
+                std::collections::HashMap::from([
+                    ("LockID".to_string(), AttributeValue::S(key)),
+                    ("events".to_string(), AttributeValue::L(events.clone())),
+                ]),
+            );
+        }
+    };
+    hours(&f, vec![AttributeValue::S("x".repeat(399_000))]);
+    for _ in 0..2 {
+        let out = output(f.tflock("stuck").args(["run", "--", "true"]));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("could not record the lock history"),
+            "the lost record is reported: {}",
+            stderr(&out)
+        );
+        assert_eq!(f.lease_state("stuck").as_deref(), Some("released"));
+        assert_eq!(kept(&f), 4, "the item does not grow");
+    }
+    // Entries the copy cannot use (not fences) fill the map: copying makes
+    // no room, so the record is written on its own (the hour has room now).
+    hours(&f, Vec::new());
+    let mut item = f.lease_item("stuck").unwrap();
+    let junk = (0..4).map(|i| (format!("x{i}"), AttributeValue::S("junk".into())));
+    item.insert("runs".into(), AttributeValue::M(junk.collect()));
+    f.dynamo.put(&f.table, item);
+    let out = output(f.tflock("stuck").args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.lease_state("stuck").as_deref(), Some("released"));
+    assert_eq!(kept(&f), 4, "the item does not grow");
+    let history = f.history("stuck");
+    assert_eq!(
+        history.len(),
+        1,
+        "the last run, written on its own: {history:#?}"
+    );
+    assert_eq!(history[0]["fence"], 7);
+}
+
+#[test]
 fn the_fire_drill_in_a_terraform_directory_leaves_the_real_terraform_lock_alone() {
     // The operator's own terraform lock on the real state, taken while the
     // drill runs: same user@host, created during the scratch lease. The
