@@ -37,8 +37,10 @@ pub const FORMAT: &str = "history-v1";
 /// The attribute naming a history item's format.
 const FORMAT_ATTR: &str = "tflock";
 /// How long a command must run before its holder copies the run records the
-/// lease item holds (see [`Copy`]).
-pub const COPY_AFTER: Duration = Duration::from_secs(1);
+/// lease item holds (see [`Copy`]). Longer than the commands a handoff is
+/// usually timed with, shorter than a terraform plan: a copy still under way
+/// when the command ends delays the release, and the next in line with it.
+pub const COPY_AFTER: Duration = Duration::from_secs(5);
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 const EVENTS: &str = "events";
 /// A history write must never hold up the run it records.

@@ -748,6 +748,12 @@ impl LeaseTable {
             Some(f) if f.owner_token == token && f.is_held() && runs.add.is_some() => {
                 Release::Full(f)
             }
+            // Released by us already: this very request, sent again by the
+            // SDK after an attempt whose answer was lost, landed the first
+            // time (a forced release names who forced it).
+            Some(f) if f.owner_token == token && !f.is_held() && f.released_by.is_none() => {
+                Release::Released
+            }
             other => Release::NotOurs(other),
         })
     }

@@ -242,9 +242,11 @@ pub async fn release(
         .map(|r| r.copied.clone())
         .unwrap_or_default();
     let mut with_record = record.is_some();
-    // Twice at most: a full map is copied once, then the release goes with
-    // the record, or (the copy failed, or made no room) without it.
-    for _ in 0..3 {
+    // Three tries at most: with the record; after copying a full map, with
+    // it again; the last one always without it, so that nothing about the
+    // map can keep the lease held.
+    for attempt in 0..3 {
+        with_record &= attempt < 2;
         let runs = Runs {
             add: record
                 .as_ref()

@@ -269,7 +269,7 @@ fn run_records_ride_on_the_release_and_reach_the_history_items_in_batches() {
     // A run that lasts copies what it found while its command runs; its own
     // record is then the only one the item keeps.
     assert_eq!(
-        code(&output(f.tflock("rec").args(["run", "--", "sleep", "1.5"]))),
+        code(&output(f.tflock("rec").args(["run", "--", "sleep", "5.5"]))),
         0
     );
     assert_eq!(copied_events(&f, "rec"), [1, 2, 3, 4, 5, 6]);
@@ -282,6 +282,7 @@ fn run_records_ride_on_the_release_and_reach_the_history_items_in_batches() {
 fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_released() {
     use aws_sdk_dynamodb::types::AttributeValue;
     let f = Fixture::new();
+    let started = chrono::Utc::now();
     let kept = |f: &Fixture| match f.lease_item("stuck").unwrap().get("runs") {
         Some(AttributeValue::M(m)) => m.len(),
         other => panic!("runs: {other:?}"),
@@ -293,25 +294,31 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
         );
     }
     assert_eq!(kept(&f), 4, "the map is full");
-    // The hour items are full (DynamoDB keeps 400 KB an item): the four
-    // records cannot be copied, nor can a record be written on its own.
-    let hours = |f: &Fixture, events: Vec<AttributeValue>| {
-        let now = chrono::Utc::now();
-        for hour in [now, now + chrono::Duration::hours(1)] {
+    // The hour items' events are not a list: nothing can be appended, so the
+    // four records cannot be copied, nor can a record be written on its own.
+    let hours = |f: &Fixture, events: AttributeValue| {
+        let mut hour = started - chrono::Duration::hours(1);
+        while hour <= chrono::Utc::now() + chrono::Duration::hours(1) {
             let key = format!("tflock-history:stuck@{}", hour.format("%Y-%m-%dT%H"));
             f.dynamo.put(
                 &f.table,
                 std::collections::HashMap::from([
                     ("LockID".to_string(), AttributeValue::S(key)),
-                    ("events".to_string(), AttributeValue::L(events.clone())),
+                    ("events".to_string(), events.clone()),
                 ]),
             );
+            hour += chrono::Duration::hours(1);
         }
     };
-    hours(&f, vec![AttributeValue::S("x".repeat(399_000))]);
+    hours(&f, AttributeValue::S("not a list".into()));
     for _ in 0..2 {
-        let out = output(f.tflock("stuck").args(["run", "--", "true"]));
+        let out = output(f.tflock("stuck").args(["-v", "run", "--", "true"]));
         assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("could not copy run records"),
+            "the copy was tried: {}",
+            stderr(&out)
+        );
         assert!(
             stderr(&out).contains("could not record the lock history"),
             "the lost record is reported: {}",
@@ -321,8 +328,8 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
         assert_eq!(kept(&f), 4, "the item does not grow");
     }
     // Entries the copy cannot use (not fences) fill the map: copying makes
-    // no room, so the record is written on its own (the hour has room now).
-    hours(&f, Vec::new());
+    // no room, so the record is written on its own (the hours take it now).
+    hours(&f, AttributeValue::L(Vec::new()));
     let mut item = f.lease_item("stuck").unwrap();
     let junk = (0..4).map(|i| (format!("x{i}"), AttributeValue::S("junk".into())));
     item.insert("runs".into(), AttributeValue::M(junk.collect()));
