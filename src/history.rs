@@ -5,18 +5,18 @@
 //! Storage: one item per lock and UTC hour, `LockID =
 //! "tflock-history:<lock key>@<YYYY-MM-DDTHH>"`, holding the hour's events
 //! as a list of JSON strings appended with `list_append` (one write, no
-//! read).
+//! read). An hour, not a day: an item holds at most 400 KB, about a thousand
+//! events. Reading one lock's history is batched reads of its hour items
+//! (100 keys a request: 7 days is 2 requests) and its lease item; `--all`
+//! scans for the prefix. The TTL attribute `gc_at` expires an item after the
+//! retention period (default 90 days).
 //!
 //! A run's own record costs no request: its release writes it into the lease
 //! item (the `runs` map, the same JSON), and a later holder copies such
 //! records to their hour items, then removes them with its own release:
 //! while its command runs when it runs for a while ([`Copy`]), or when the
 //! map is full (`RUNS_KEPT`, a release refused as `Full`). Readers take both,
-//! and a record found twice (copied, but its removal did not land) once. An hour, not a day: an item holds at most 400 KB, about
-//! a thousand events. Reading one lock's history is batched reads of its
-//! hour items (100 keys a request: 7 days is 2 requests); `--all` scans for
-//! the prefix. The TTL attribute `gc_at` expires an item after the retention
-//! period (default 90 days).
+//! and a record found twice (copied, but its removal did not land) once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -152,15 +152,11 @@ pub struct History {
     retention: Duration,
 }
 
-fn encode(event: &Event) -> Result<String, Error> {
-    serde_json::to_string(event)
-        .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))
-}
-
 impl Event {
     /// The event as stored (JSON): what a release writes into the lease item.
     pub fn to_json(&self) -> Result<String, Error> {
-        encode(self)
+        serde_json::to_string(self)
+            .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))
     }
 }
 
@@ -211,7 +207,7 @@ impl History {
 
     /// Appends an event to its hour's item. One conditional-free write.
     pub async fn record(&self, event: &Event) -> Result<(), Error> {
-        let json = encode(event)?;
+        let json = event.to_json()?;
         self.append(&event.lock_key, event.at, vec![json]).await
     }
 

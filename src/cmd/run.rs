@@ -277,7 +277,8 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         copied,
         history: &history,
     });
-    if !supervise::release(&table, &lease, held, seen, run, reporter).await || json.is_none() {
+    // `false` too when there was no record to send (it could not be encoded).
+    if !supervise::release(&table, &lease, held, seen, run, reporter).await {
         record(&history, &event, reporter).await;
     }
     finished.map(|f| f.exit_code)

@@ -315,8 +315,8 @@ impl LeaseTable {
     ///
     /// `baseline`: the state guard's baseline (`state_seen`) is wanted. It
     /// comes back with the whole item, which DynamoDB returns at no cost but
-    /// the emulator at about 5 ms; without it, only what the write changed
-    /// (the fence) comes back.
+    /// the emulator at about 5 ms; without it, only the attributes the write
+    /// sets come back (the fence among them).
     pub async fn claim(
         &self,
         holder: &Holder,
@@ -386,14 +386,14 @@ impl LeaseTable {
             e.value("zero", n(0)),
             e.value("one", n(1)),
         );
-        // Not ADD, which the emulator applies to a fence that is not a
-        // number (DynamoDB refuses): this fails on one, as it must.
         let (runs, no_runs) = (
             e.name(attr::RUNS),
             e.value("no_runs", AttributeValue::M(HashMap::new())),
         );
         e.set(format!("{lease_name} = {lease_v}"))
             .set(format!("{gc_at} = {gc_at_v}"))
+            // Not ADD, which the emulator applies to a fence that is not a
+            // number (DynamoDB refuses): this fails on one, as it must.
             .set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"))
             // Where the release puts the run's record (`runs.<fence>`,
             // which needs the map to exist).
