@@ -12,10 +12,10 @@
 //! retention period (default 90 days).
 //!
 //! A run's own record costs no request: its release writes it into the lease
-//! item (the `runs` map, the same JSON), and a later holder copies such
-//! records to their hour items, then removes them with its own release:
-//! while its command runs when it runs for a while ([`Copy`]), or when the
-//! map is full (`RUNS_KEPT`, a release refused as `Full`). Readers take both,
+//! item (slot `run_<fence mod 4>`, the same JSON), and a later holder copies
+//! such records to their hour items, then removes them with its own release:
+//! while its command runs when it runs for a while ([`Copy`]), or when its
+//! record's slot is taken (a release refused as `Full`). Readers take both,
 //! and a record found twice (copied, but its removal did not land) once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -165,16 +165,16 @@ impl Event {
 /// ([`COPY_AFTER`]) copies: a short one has its release right behind, which
 /// a copy in flight would delay (the emulator answers one request at a time).
 pub struct Copy {
-    task: tokio::task::JoinHandle<Vec<u64>>,
+    task: tokio::task::JoinHandle<Vec<String>>,
     sending: Arc<AtomicBool>,
 }
 
 impl Copy {
-    /// The fences of the records now in the history items, which the release
+    /// The paths of the records now in the history items, which the release
     /// removes from the lease item: none when the copy had not started (it
     /// is cancelled: the records stay for a later holder) or failed. A copy
     /// under way is waited for.
-    pub async fn finish(self) -> Vec<u64> {
+    pub async fn finish(self) -> Vec<String> {
         if !self.sending.load(Ordering::SeqCst) {
             // Cancelled. Had it just started, its writes may land anyway:
             // readers take a record found twice once.
@@ -258,10 +258,10 @@ impl History {
         }
     }
 
-    /// Copies run records (JSON, by fence) to their hour items: one write
+    /// Copies run records (JSON, by path) to their hour items: one write
     /// per hour they fall in (a record that does not parse goes to the
     /// current hour, as it is).
-    pub async fn copy(&self, lock_key: &str, runs: &BTreeMap<u64, String>) -> Result<(), Error> {
+    pub async fn copy(&self, lock_key: &str, runs: &BTreeMap<String, String>) -> Result<(), Error> {
         let mut hours: BTreeMap<String, (DateTime<Utc>, Vec<String>)> = BTreeMap::new();
         for json in runs.values() {
             let at = serde_json::from_str::<Event>(json)
@@ -295,7 +295,7 @@ impl History {
             tokio::time::sleep(after).await;
             started.store(true, Ordering::SeqCst);
             let runs = match table.read().await {
-                Ok(Some(lease)) => lease.runs.unwrap_or_default(),
+                Ok(Some(lease)) => lease.runs,
                 _ => return Vec::new(),
             };
             match history.copy(table.lock_key(), &runs).await {
@@ -476,26 +476,28 @@ mod tests {
             serde_json::to_string(&e).unwrap()
         };
         let since = Utc::now() - chrono::Duration::hours(1);
-        let (one, two, three) = (run(1), run(2), run(3));
+        let (one, two, three, four) = (run(1), run(2), run(3), run(4));
         let items = vec![
             HashMap::from([(
                 EVENTS.to_string(),
                 AttributeValue::L(vec![AttributeValue::S(one), AttributeValue::S(two.clone())]),
             )]),
-            // The lease item: run 2 copied but not yet removed, run 3 not copied.
-            HashMap::from([(
-                attr::RUNS.to_string(),
-                AttributeValue::M(HashMap::from([
-                    ("2".to_string(), AttributeValue::S(two)),
-                    ("3".to_string(), AttributeValue::S(three)),
-                ])),
-            )]),
+            // The lease item: run 2 copied but not yet removed, run 3 not
+            // copied, run 4 in an earlier build's map.
+            HashMap::from([
+                ("run_2".to_string(), AttributeValue::S(two)),
+                ("run_3".to_string(), AttributeValue::S(three)),
+                (
+                    attr::RUNS.to_string(),
+                    AttributeValue::M(HashMap::from([("4".to_string(), AttributeValue::S(four))])),
+                ),
+            ]),
         ];
         let mut fences: Vec<_> = sorted_events(&items, since)
             .iter()
             .map(|e| e.fence)
             .collect();
         fences.sort();
-        assert_eq!(fences, [Some(1), Some(2), Some(3)]);
+        assert_eq!(fences, [Some(1), Some(2), Some(3), Some(4)]);
     }
 }

@@ -40,6 +40,7 @@ const NAMES: &[&str] = &[
     "wait_x",
     "gc_at",
     "runs",
+    "run_1",
     "state_seen",
 ];
 

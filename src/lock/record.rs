@@ -56,9 +56,12 @@ pub mod attr {
     /// Prefix of one attribute per queued waiter: `wait_<ticket>`, a map of
     /// its heartbeat and who it is.
     pub const WAITER_PREFIX: &str = "wait_";
-    /// Finished runs not yet copied to the history items: a map from fence
-    /// to the history event as JSON, each written by its run's release
-    /// itself (see `history.rs`).
+    /// Finished runs not yet copied to the history items, each the history
+    /// event as JSON written by its run's release itself (see `history.rs`):
+    /// in slot `run_<fence mod RUN_SLOTS>` (see [`run_slot`](super::run_slot)).
+    pub const RUN_SLOT_PREFIX: &str = "run_";
+    /// Where builds before the slots kept those records: a map from fence to
+    /// JSON. Read and copied, never written.
     pub const RUNS: &str = "runs";
 
     /// The field of the lease map a path names (`lease.state` → `state`).
@@ -131,9 +134,8 @@ pub struct LeaseRecord {
     /// The holder's ticket (absent when it took the lock free).
     pub ticket: Option<u64>,
     pub queue: Queue,
-    /// Finished runs not yet copied to the history items, by fence; `None`
-    /// when the item has no `runs` map yet.
-    pub runs: Option<std::collections::BTreeMap<u64, String>>,
+    /// Finished runs not yet copied to the history items (see [`runs`]).
+    pub runs: std::collections::BTreeMap<String, String>,
 }
 
 /// The waiting line, kept in the lease item (DESIGN §4 leaves the way of
@@ -275,26 +277,45 @@ impl LeaseRecord {
                 serving: opt_n(item, attr::SERVING)?,
                 waiters: waiters(item)?,
             },
-            runs: item.contains_key(attr::RUNS).then(|| runs(item)),
+            runs: runs(item),
         })
     }
 }
 
-/// The `runs` map: finished runs not yet copied to the history (JSON, as
-/// the history keeps them), by fence. Advisory: an entry that is not a
-/// string is skipped, never a reason to refuse the lease.
-pub fn runs(item: &Item) -> std::collections::BTreeMap<u64, String> {
-    let Some(AttributeValue::M(runs)) = item.get(attr::RUNS) else {
-        return Default::default();
-    };
-    runs.iter()
-        .filter_map(|(fence, json)| Some((fence.parse().ok()?, json.as_s().ok()?.clone())))
-        .collect()
+/// How many run records a lease item keeps, at most: one slot each.
+pub const RUN_SLOTS: u64 = 4;
+
+/// The slot a run's record goes into. A release that finds it taken (by the
+/// record of the run `RUN_SLOTS` fences back, not yet copied) is refused:
+/// so back-to-back short runs pay one copy every few runs, and the item,
+/// which every waiter's poll reads, stays small. A fixed name needs no map
+/// made beforehand and no count in the condition, both of which cost every
+/// run time (in the emulator) for nothing.
+pub fn run_slot(fence: u64) -> String {
+    format!("{}{}", attr::RUN_SLOT_PREFIX, fence % RUN_SLOTS)
 }
 
-/// The path of one run's record in the `runs` map.
-pub fn run_path(fence: u64) -> String {
-    format!("{}.{fence}", attr::RUNS)
+/// Finished runs waiting in the lease item: the attribute path of each
+/// (what a release removes once it is copied) and its JSON, as the history
+/// keeps it; from the slots and from an earlier build's `runs` map.
+/// Advisory: a value that is not a string is skipped, never a reason to
+/// refuse the lease.
+pub fn runs(item: &Item) -> std::collections::BTreeMap<String, String> {
+    let slots = (0..RUN_SLOTS).filter_map(|k| {
+        let path = format!("{}{k}", attr::RUN_SLOT_PREFIX);
+        let json = item.get(&path)?.as_s().ok()?.clone();
+        Some((path, json))
+    });
+    let legacy = match item.get(attr::RUNS) {
+        Some(AttributeValue::M(map)) => map
+            .iter()
+            .filter_map(|(fence, json)| {
+                Some((format!("{}.{fence}", attr::RUNS), json.as_s().ok()?.clone()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    slots.chain(legacy).collect()
 }
 
 fn req_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Garbled> {

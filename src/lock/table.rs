@@ -21,6 +21,12 @@ use crate::holder::Holder;
 /// expiry comes from the holder's wall clock); a lease is only ever declared
 /// dead by observation, never by this. As long as the history's default
 /// retention: the item also holds run records not yet copied to the history.
+///
+/// Set by renewals (and by a takeover), not by an acquisition: a run shorter
+/// than a heartbeat never writes it, nor has its release remove it (one
+/// clause less in each of a run's two writes). The price: a holder that dies
+/// before its first renewal leaves an item no TTL collects (an operator's
+/// `force-unlock --verify` or the next `--takeover-stale` still recovers it).
 const GC_GRACE: chrono::Duration = chrono::Duration::days(90);
 
 /// A failed call, whether trying again later could help, and whether a
@@ -43,7 +49,7 @@ impl From<Error> for CallError {
 }
 
 /// What this process holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Lease {
     pub token: String,
     pub rvn: String,
@@ -53,16 +59,42 @@ pub struct Lease {
     pub ticket: Option<u64>,
     /// The state object as the previous holder's release left it (when
     /// asked for: see [`LeaseTable::claim`]).
-    pub state_seen: Option<crate::state::Seen>,
+    pub state_seen: Option<Box<crate::state::Seen>>,
+    /// Whether the item may carry the TTL attribute for this lease.
+    pub gc_at: GcMark,
+}
+
+/// Whether the lease item may carry the TTL attribute `gc_at` for a lease:
+/// a renewal was sent (landed or not), or a takeover wrote it. Then the
+/// release removes it, so that a released lease, and its fence, is never
+/// collected. Shared by every copy of the lease: the heartbeat renews its
+/// own copy, the caller releases with another.
+#[derive(Debug, Clone, Default)]
+pub struct GcMark(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl GcMark {
+    pub fn new(set: bool) -> GcMark {
+        GcMark(std::sync::Arc::new(set.into()))
+    }
+
+    pub fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// What a release does with run records (see [`LeaseTable::release`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Runs<'a> {
-    /// This run's history event (fence, JSON), kept in the `runs` map.
+    /// This run's history event (fence, JSON), kept in its slot
+    /// ([`record::run_slot`]).
     pub add: Option<(u64, &'a str)>,
-    /// Records now in the history items (by fence): removed from the map.
-    pub copied: &'a [u64],
+    /// Records now in the history items (by attribute path, see
+    /// [`record::runs`]): removed from the item.
+    pub copied: &'a [String],
 }
 
 /// What an acquisition may take.
@@ -161,18 +193,11 @@ pub enum Release {
     Released,
     /// The item was not ours to release any more.
     NotOurs(Option<Box<LeaseRecord>>),
-    /// Still ours, but the run's record did not fit: the lease item holds
-    /// [`RUNS_KEPT`] records already (copy them to the history: the item as
-    /// found carries them, and release again with them in
-    /// [`Runs::copied`]), or no `runs` map.
+    /// Still ours, but the run's record did not fit: its slot holds an
+    /// earlier record (copy the records to the history: the item as found
+    /// carries them, and release again with them in [`Runs::copied`]).
     Full(Box<LeaseRecord>),
 }
-
-/// At most this many run records wait in the lease item for a holder to copy
-/// them to the history items: a release that would add one more is refused
-/// (see [`Release::Full`]). So back-to-back short runs pay one copy every
-/// few runs, and the item, which every waiter's poll reads, stays small.
-pub const RUNS_KEPT: usize = 4;
 
 #[derive(Clone)]
 pub struct LeaseTable {
@@ -377,27 +402,11 @@ impl LeaseTable {
             e.name(attr::LEASE),
             e.value("lease", AttributeValue::M(lease)),
         );
-        let (gc_at, gc_at_v) = (
-            e.name(attr::GC_AT),
-            e.value("gc_at", n((expires + GC_GRACE).timestamp())),
-        );
-        let (fence, zero, one) = (
-            e.name(attr::FENCE),
-            e.value("zero", n(0)),
-            e.value("one", n(1)),
-        );
-        let (runs, no_runs) = (
-            e.name(attr::RUNS),
-            e.value("no_runs", AttributeValue::M(HashMap::new())),
-        );
-        e.set(format!("{lease_name} = {lease_v}"))
-            .set(format!("{gc_at} = {gc_at_v}"))
-            // Not ADD, which the emulator applies to a fence that is not a
-            // number (DynamoDB refuses): this fails on one, as it must.
-            .set(format!("{fence} = if_not_exists({fence}, {zero}) + {one}"))
-            // Where the release puts the run's record (`runs.<fence>`,
-            // which needs the map to exist).
-            .set(format!("{runs} = if_not_exists({runs}, {no_runs})"));
+        let (fence, one) = (e.name(attr::FENCE), e.value("one", n(1)));
+        // ADD makes a missing fence 1 and fails on one that is not a number
+        // (before anything is written: see `Expr::add`).
+        e.add(format!("{fence} {one}"))
+            .set(format!("{lease_name} = {lease_v}"));
         match claim {
             Claim::Free => {
                 // Free, and nobody in line. No ticket: a waiter who comes
@@ -435,6 +444,13 @@ impl LeaseTable {
                 // What the dead holder wrote is unknown: no baseline.
                 let seen = e.name(attr::STATE_SEEN);
                 e.remove(seen);
+                // Its TTL attribute, if it renewed, becomes ours: set it
+                // (the release removes it).
+                let (gc_at, gc_at_v) = (
+                    e.name(attr::GC_AT),
+                    e.value("gc_at", n((expires + GC_GRACE).timestamp())),
+                );
+                e.set(format!("{gc_at} = {gc_at_v}"));
             }
         }
         let req = self
@@ -466,10 +482,12 @@ impl LeaseTable {
                         Claim::Free => None,
                         Claim::Turn { ticket } | Claim::Stale { ticket, .. } => Some(*ticket),
                     },
+                    gc_at: GcMark::new(matches!(claim, Claim::Stale { .. })),
                     state_seen: out
                         .attributes()
                         .and_then(|a| a.get(attr::STATE_SEEN))
-                        .and_then(crate::state::Seen::from_attribute),
+                        .and_then(crate::state::Seen::from_attribute)
+                        .map(Box::new),
                 }))
             }
             Err(err) => match is_conditional_failure(&err) {
@@ -651,7 +669,9 @@ impl LeaseTable {
                 fence: found.fence,
                 duration,
                 ticket: found.ticket,
-                state_seen: found.state_seen,
+                state_seen: found.state_seen.map(Box::new),
+                // Which write landed is unknown (a takeover sets it).
+                gc_at: GcMark::new(true),
             });
         }
         Acquire::Held(Box::new(found))
@@ -664,6 +684,8 @@ impl LeaseTable {
         lease: &mut Lease,
         terraform_lock_id: Option<&str>,
     ) -> Result<Renew, CallError> {
+        // Sent, it may land whatever answer comes back.
+        lease.gc_at.set();
         let rvn = new_token();
         let now = Utc::now();
         let expires = now + crate::duration::to_chrono(lease.duration);
@@ -724,7 +746,8 @@ impl LeaseTable {
     /// acquire: with a token that never landed, it changes nothing.
     ///
     /// `ticket` is the holder's place in line: releasing passes the turn to
-    /// the next ticket (`serving = ticket + 1`).
+    /// the next ticket (`serving = ticket + 1`). `gc_at`: the lease may have
+    /// written the TTL attribute ([`Lease::gc_at`]), which goes.
     ///
     /// `seen` is the state object as the run left it, remembered for the next
     /// acquisition to compare with (the state guard).
@@ -736,10 +759,14 @@ impl LeaseTable {
         &self,
         token: &str,
         ticket: Option<u64>,
+        gc_at: bool,
         seen: SeenUpdate<'_>,
         runs: Runs<'_>,
     ) -> Result<Release, CallError> {
-        let found = match self.mark_released(token, None, ticket, seen, runs).await? {
+        let found = match self
+            .mark_released(token, None, ticket, gc_at, seen, runs)
+            .await?
+        {
             None => return Ok(Release::Released),
             Some(found) => found,
         };
@@ -779,6 +806,8 @@ impl LeaseTable {
                     &observed.owner_token,
                     Some((rvn, by)),
                     observed.ticket,
+                    // Whether the holder renewed is unknown.
+                    true,
                     SeenUpdate::Forget,
                     Runs::default(),
                 )
@@ -791,7 +820,8 @@ impl LeaseTable {
     }
 
     /// The release write, ours or forced: `state = released`, `released =
-    /// {at[, by]}`, `serving = ticket + 1`, no `gc_at`, and the run records
+    /// {at[, by]}`, `serving = ticket + 1`, no `gc_at` (when `gc_at` says
+    /// there may be one), and the run records
     /// (see [`Runs`]). Conditional on the
     /// owner; `forced` (`Some((rvn, by))`) also requires `held` and, with an
     /// RVN, that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
@@ -801,6 +831,7 @@ impl LeaseTable {
         owner: &str,
         forced: Option<(Option<&str>, &str)>,
         ticket: Option<u64>,
+        gc_at: bool,
         seen: SeenUpdate<'_>,
         runs: Runs<'_>,
     ) -> Result<Option<Option<Box<LeaseRecord>>>, CallError> {
@@ -808,7 +839,6 @@ impl LeaseTable {
         let owner_name = e.name(attr::OWNER);
         let state = e.name(attr::STATE);
         let released_name = e.name(attr::RELEASED);
-        let gc_at = e.name(attr::GC_AT);
         let owner_v = e.value("owner", s(owner));
         let released = e.value("released", s(record::STATE_RELEASED));
         let mut map = HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))]);
@@ -818,8 +848,11 @@ impl LeaseTable {
         let map = e.value("released_map", AttributeValue::M(map));
         e.condition(format!("{owner_name} = {owner_v}"))
             .set(format!("{state} = {released}"))
-            .set(format!("{released_name} = {map}"))
-            .remove(gc_at);
+            .set(format!("{released_name} = {map}"));
+        if gc_at {
+            let name = e.name(attr::GC_AT);
+            e.remove(name);
+        }
         if let Some((rvn, _)) = forced {
             let held = e.value("held", s(record::STATE_HELD));
             e.condition(format!("{state} = {held}"));
@@ -842,19 +875,19 @@ impl LeaseTable {
                 e.remove(name);
             }
         }
-        if let Some((fence, json)) = runs.add {
-            // The acquisition made the map. Refused when it is full (the
-            // holder copies it first: `Release::Full`); attribute_exists
-            // first: the emulator fails (500) on size() of a missing
-            // attribute, where DynamoDB says false.
-            let map = e.name(attr::RUNS);
-            let (name, value) = (e.name(&record::run_path(fence)), e.value("run", s(json)));
-            let limit = e.value("limit", n(RUNS_KEPT + runs.copied.len()));
-            e.set(format!("{name} = {value}"))
-                .condition(format!("attribute_exists({map}) AND size({map}) < {limit}"));
+        let slot = runs.add.map(|(fence, _)| record::run_slot(fence));
+        if let (Some(slot), Some((_, json))) = (&slot, runs.add) {
+            let (name, value) = (e.name(slot), e.value("run", s(json)));
+            e.set(format!("{name} = {value}"));
+            // Refused while the slot holds a record not yet copied (the
+            // holder copies first: `Release::Full`). One just copied is
+            // ours to overwrite: only the holder writes records.
+            if !runs.copied.contains(slot) {
+                e.condition(format!("attribute_not_exists({name})"));
+            }
         }
-        for fence in runs.copied {
-            let name = e.name(&record::run_path(*fence));
+        for path in runs.copied.iter().filter(|p| Some(*p) != slot.as_ref()) {
+            let name = e.name(path);
             e.remove(name);
         }
         if let Some(t) = ticket {

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub struct Expr {
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
+    add: Vec<String>,
     set: Vec<String>,
     remove: Vec<String>,
     conditions: Vec<String>,
@@ -50,6 +51,16 @@ impl Expr {
         placeholder
     }
 
+    /// `ADD <clause>` (a number added to, or created at, its value). ADD
+    /// clauses come first in the expression: the emulator applies clauses in
+    /// order and keeps what it applied when a later one fails, so a fence
+    /// that is not a number must fail before anything is written (DynamoDB
+    /// applies all or nothing, in any order).
+    pub fn add(&mut self, clause: String) -> &mut Self {
+        self.add.push(clause);
+        self
+    }
+
     /// `SET <clause>`; the clause is already written with placeholders.
     pub fn set(&mut self, clause: String) -> &mut Self {
         self.set.push(clause);
@@ -69,6 +80,9 @@ impl Expr {
 
     pub fn update_expression(&self) -> Option<String> {
         let mut parts = Vec::new();
+        if !self.add.is_empty() {
+            parts.push(format!("ADD {}", self.add.join(", ")));
+        }
         if !self.set.is_empty() {
             parts.push(format!("SET {}", self.set.join(", ")));
         }
@@ -140,12 +154,22 @@ mod tests {
             e.update_expression().unwrap(),
             "SET #state = :held REMOVE #wait_7.#beat"
         );
+        // ADD first, whatever the order it was given in.
+        let (fence, one) = (
+            e.name("fence"),
+            e.value("one", AttributeValue::N("1".into())),
+        );
+        e.add(format!("{fence} {one}"));
+        assert_eq!(
+            e.update_expression().unwrap(),
+            "ADD #fence :one SET #state = :held REMOVE #wait_7.#beat"
+        );
         assert_eq!(
             e.condition_expression().unwrap(),
             "(attribute_exists(#wait_7.#beat))"
         );
-        assert_eq!(e.names.len(), 3);
-        assert_eq!(e.values.len(), 1);
+        assert_eq!(e.names.len(), 4);
+        assert_eq!(e.values.len(), 2);
         // A dotted name is a path, one placeholder per part.
         assert_eq!(e.name("lease.state"), "#lease.#state");
         assert_eq!(e.names.get("#lease").map(String::as_str), Some("lease"));

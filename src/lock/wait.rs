@@ -164,7 +164,7 @@ pub async fn acquire(
                     let answer = request.await;
                     if let (Step::Claim(_), Ok(Answer::Acquired(lease))) = (&step, &answer) {
                         // It landed: hand it straight back.
-                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket, super::SeenUpdate::Keep, Default::default())).await;
+                        let _ = tokio::time::timeout(SETTLE, table.release(&lease.token, lease.ticket, lease.gc_at.is_set(), super::SeenUpdate::Keep, Default::default())).await;
                     }
                     let maybe = matches!(step, Step::Claim(_)) && !matches!(answer, Ok(Answer::Observed(_)));
                     break Err(w.interrupted(maybe, sig.signal()).await);
@@ -616,7 +616,14 @@ impl Waiting<'_> {
 async fn take_back(table: &LeaseTable, token: &str) -> Option<String> {
     let released = tokio::time::timeout(
         SETTLE,
-        table.release(token, None, super::SeenUpdate::Keep, Default::default()),
+        // Which of our writes landed is unknown: a takeover sets gc_at.
+        table.release(
+            token,
+            None,
+            true,
+            super::SeenUpdate::Keep,
+            Default::default(),
+        ),
     )
     .await;
     let confirmed = matches!(released, Ok(Ok(_)))

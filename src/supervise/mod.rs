@@ -216,8 +216,8 @@ fn forward(sig: Received, target: Target, interactive: bool, reporter: &Reporter
 /// A run's history record, written with its release (see `history.rs`).
 pub struct RunRecord<'a> {
     pub json: &'a str,
-    /// Records the holder copied to the history while it ran (by fence).
-    pub copied: Vec<u64>,
+    /// Records the holder copied to the history while it ran (by path).
+    pub copied: Vec<String>,
     pub history: &'a crate::history::History,
 }
 
@@ -256,7 +256,7 @@ pub async fn release(
         };
         let answer = tokio::time::timeout(
             RELEASE_TIMEOUT,
-            table.release(&lease.token, lease.ticket, seen, runs),
+            table.release(&lease.token, lease.ticket, lease.gc_at.is_set(), seen, runs),
         )
         .await;
         let found = match answer {
@@ -292,20 +292,19 @@ pub async fn release(
                 return false;
             }
         };
-        // The record did not fit: copy what the map holds to the history,
+        // The record did not fit: copy what the item holds to the history,
         // then release again, removing it. When there is nothing to copy
-        // (a map that is missing, or holds what we cannot read) or the copy
+        // (the slot holds what we cannot read) or the copy
         // fails, release without the record: the item never grows past its
         // limit, and the record is written on its own.
         let Some(history) = record.as_ref().map(|r| r.history) else {
             with_record = false;
             continue;
         };
-        let fresh: BTreeMap<u64, String> = found
+        let fresh: BTreeMap<String, String> = found
             .runs
-            .unwrap_or_default()
             .into_iter()
-            .filter(|(fence, _)| !copied.contains(fence))
+            .filter(|(path, _)| !copied.contains(path))
             .collect();
         if fresh.is_empty() {
             with_record = false;

@@ -297,3 +297,52 @@ fn a_holder_with_a_skewed_clock_is_never_taken_over_early() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM).unwrap();
     finish(holder, Duration::from_secs(20));
 }
+
+#[test]
+fn the_ttl_attribute_comes_with_renewals_and_takeovers_and_goes_with_the_release() {
+    let f = Fixture::new();
+    let gc_at = |f: &Fixture| f.lease_item("gc").unwrap().contains_key("gc_at");
+    // A run shorter than a heartbeat never writes it.
+    assert_eq!(code(&output(f.tflock("gc").args(["run", "--", "true"]))), 0);
+    assert!(!gc_at(&f), "written without a renewal");
+    // A holder that renews carries it; its release removes it.
+    let holder = spawn(f.tflock("gc").args([
+        "--lease",
+        "3s",
+        "--heartbeat",
+        "1s",
+        "run",
+        "--",
+        "sleep",
+        "2.5",
+    ]));
+    wait_until("a renewal writes it", Duration::from_secs(10), || gc_at(&f));
+    let out = finish(holder, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.lease_state("gc").as_deref(), Some("released"));
+    assert!(!gc_at(&f), "left behind by the release");
+    // A holder killed after renewing leaves it; the takeover keeps it (the
+    // item is still held) and the taker's release removes it.
+    let mut victim = spawn(
+        f.tflock("gc")
+            .args(["--lease", "1s", "run", "--", "sleep", "3"]),
+    );
+    wait_until("a renewal writes it", Duration::from_secs(10), || gc_at(&f));
+    let _ = victim.kill();
+    let _ = victim.wait();
+    let out = output(f.tflock("gc").args([
+        "--lease",
+        "1s",
+        "--takeover-stale",
+        "--lock-timeout",
+        "20s",
+        "run",
+        "--",
+        "sleep",
+        "0.1",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("took over"), "{}", stderr(&out));
+    assert_eq!(f.lease_state("gc").as_deref(), Some("released"));
+    assert!(!gc_at(&f), "left behind by the taker's release");
+}

@@ -203,15 +203,25 @@ fn history_and_stats_account_for_a_known_sequence() {
     );
 }
 
-/// The fences of the run records a lease item holds (its `runs` map).
+/// The fences of the run records a lease item holds (its slots `run_<n>`,
+/// each in the slot of its fence).
 fn runs_kept(f: &Fixture, key: &str) -> Vec<u64> {
     let item = f.lease_item(key).expect("the lease item");
-    let mut fences: Vec<u64> = match item.get("runs") {
-        Some(aws_sdk_dynamodb::types::AttributeValue::M(m)) => {
-            m.keys().map(|k| k.parse().unwrap()).collect()
-        }
-        _ => Vec::new(),
-    };
+    let mut fences: Vec<u64> = (0..4)
+        .filter_map(|slot| {
+            let json = item.get(&format!("run_{slot}"))?.as_s().unwrap();
+            let fence = serde_json::from_str::<Value>(json).unwrap()["fence"]
+                .as_u64()
+                .unwrap();
+            assert_eq!(fence % 4, slot, "in its own slot");
+            Some(fence)
+        })
+        .collect();
+    assert!(
+        item.get("runs")
+            .is_none_or(|m| m.as_m().unwrap().is_empty()),
+        "nothing left in an earlier build's map: {item:?}"
+    );
     fences.sort();
     fences
 }
@@ -266,16 +276,38 @@ fn run_records_ride_on_the_release_and_reach_the_history_items_in_batches() {
             .args(["history", "--all", "--output", "json"]),
     ));
     assert_eq!(all.as_array().unwrap().len(), 6, "{all:#}");
+    // A record an earlier build left in its `runs` map (as fence 6 would
+    // have been): listed, and copied like the others.
+    let mut item = f.lease_item("rec").unwrap();
+    let old = item["run_2"]
+        .as_s()
+        .unwrap()
+        .replace("\"fence\":6", "\"fence\":60");
+    item.insert(
+        "runs".into(),
+        aws_sdk_dynamodb::types::AttributeValue::M(
+            [(
+                "60".to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(old),
+            )]
+            .into(),
+        ),
+    );
+    f.dynamo.put(&f.table, item);
+    let listed = json(&output(
+        f.tflock("rec").args(["history", "--output", "json"]),
+    ));
+    assert_eq!(listed.as_array().unwrap().len(), 7, "{listed:#}");
     // A run that lasts copies what it found while its command runs; its own
     // record is then the only one the item keeps.
     assert_eq!(
         code(&output(f.tflock("rec").args(["run", "--", "sleep", "5.5"]))),
         0
     );
-    assert_eq!(copied_events(&f, "rec"), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(copied_events(&f, "rec"), [1, 2, 3, 4, 5, 6, 60]);
     assert_eq!(runs_kept(&f, "rec"), [7]);
     let stats = json(&output(f.tflock("rec").args(["stats", "--output", "json"])));
-    assert_eq!(stats[0]["runs"], 7, "{stats:#}");
+    assert_eq!(stats[0]["runs"], 8, "{stats:#}");
 }
 
 #[test]
@@ -283,9 +315,10 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
     use aws_sdk_dynamodb::types::AttributeValue;
     let f = Fixture::new();
     let started = chrono::Utc::now();
-    let kept = |f: &Fixture| match f.lease_item("stuck").unwrap().get("runs") {
-        Some(AttributeValue::M(m)) => m.len(),
-        other => panic!("runs: {other:?}"),
+    let kept = |f: &Fixture| {
+        let item = f.lease_item("stuck").unwrap();
+        assert!(!item.contains_key("runs"), "no map: {item:?}");
+        item.keys().filter(|k| k.starts_with("run_")).count()
     };
     for _ in 0..4 {
         assert_eq!(
@@ -293,7 +326,7 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
             0
         );
     }
-    assert_eq!(kept(&f), 4, "the map is full");
+    assert_eq!(kept(&f), 4, "every slot is taken");
     // The hour items' events are not a list: nothing can be appended, so the
     // four records cannot be copied, nor can a record be written on its own.
     let hours = |f: &Fixture, events: AttributeValue| {
@@ -327,12 +360,13 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
         assert_eq!(f.lease_state("stuck").as_deref(), Some("released"));
         assert_eq!(kept(&f), 4, "the item does not grow");
     }
-    // Entries the copy cannot use (not fences) fill the map: copying makes
-    // no room, so the record is written on its own (the hours take it now).
+    // Slots holding what the copy cannot use (not text): copying makes no
+    // room, so the record is written on its own (the hours take it now).
     hours(&f, AttributeValue::L(Vec::new()));
     let mut item = f.lease_item("stuck").unwrap();
-    let junk = (0..4).map(|i| (format!("x{i}"), AttributeValue::S("junk".into())));
-    item.insert("runs".into(), AttributeValue::M(junk.collect()));
+    for slot in 0..4 {
+        item.insert(format!("run_{slot}"), AttributeValue::N("1".into()));
+    }
     f.dynamo.put(&f.table, item);
     let out = output(f.tflock("stuck").args(["run", "--", "true"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));

@@ -151,6 +151,10 @@ pub fn lease_item(flat: Item) -> Item {
         "next_ticket",
         "serving",
         "runs",
+        "run_0",
+        "run_1",
+        "run_2",
+        "run_3",
         "note",
     ];
     let mut item = Item::new();

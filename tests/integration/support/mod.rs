@@ -176,11 +176,14 @@ impl Fixture {
             .into_iter()
             .flat_map(|i| {
                 let id = dynamo::s(&i, "LockID");
-                match (i.get("events"), i.get("runs")) {
-                    (Some(AttributeValue::L(l)), _) if id.starts_with(&prefix) => l.clone(),
-                    (_, Some(AttributeValue::M(runs))) if id == lease => {
-                        runs.values().cloned().collect()
-                    }
+                match i.get("events") {
+                    Some(AttributeValue::L(l)) if id.starts_with(&prefix) => l.clone(),
+                    // The lease item's records not yet copied (slots).
+                    _ if id == lease => i
+                        .iter()
+                        .filter(|(name, _)| name.starts_with("run_"))
+                        .map(|(_, v)| v.clone())
+                        .collect(),
                     _ => Vec::new(),
                 }
             })
