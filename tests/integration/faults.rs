@@ -302,8 +302,14 @@ fn a_holder_with_a_skewed_clock_is_never_taken_over_early() {
 fn the_ttl_attribute_comes_with_renewals_and_takeovers_and_goes_with_the_release() {
     let f = Fixture::new();
     let gc_at = |f: &Fixture| f.lease_item("gc").unwrap().contains_key("gc_at");
-    // A run shorter than a heartbeat never writes it.
-    assert_eq!(code(&output(f.tflock("gc").args(["run", "--", "true"]))), 0);
+    // A run shorter than a heartbeat never writes it, not even while held.
+    let holder = spawn(f.tflock("gc").args(["run", "--", "sleep", "1"]));
+    wait_until("the lease is held", Duration::from_secs(10), || {
+        f.lease_state("gc").as_deref() == Some("held")
+    });
+    assert!(!gc_at(&f), "written by the acquisition");
+    let out = finish(holder, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!gc_at(&f), "written without a renewal");
     // A holder that renews carries it; its release removes it.
     let holder = spawn(f.tflock("gc").args([
