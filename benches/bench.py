@@ -472,8 +472,9 @@ def main():
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="tflock-bench-")
     moto = Moto()
-    # etcd runs only while it is measured: on this 2-core machine a server
-    # idling beside moto is noise for the other measurements.
+    # etcd runs only while it is measured (the overhead, then its handoffs):
+    # on this 2-core machine a server idling beside moto is noise for the
+    # other measurements.
     etcd = None
     has_etcd = bool(shutil.which("etcd") and shutil.which("etcdctl"))
     failures, report = [], []
@@ -498,33 +499,44 @@ def main():
         rates = waiting_rates(a.tflock, moto, "bench", "rates", 20)
         proxy = CountingProxy(moto.port)
         holding = count_requests(proxy, a.tflock, env_for(proxy.endpoint, "bench", "holding"), a.hold)
-        # 4. Overhead, memory, size.
+        # 4. Overhead, memory, size. `true`, `tflock run -- true` (with and
+        # without the state guard) and `etcdctl lock NAME true` in turn, run
+        # after run, so that the machine's drift (large on this VM: etcdctl
+        # alone moved from 14.7 to 17.7 ms between two runs) affects them
+        # alike. etcd is started for this and its handoffs only: idle, it is
+        # background for both sides of the comparison alike.
+        etcd_argv = None
+        if has_etcd:
+            etcd = Etcd(work)
+            etcd_argv = ["etcdctl", f"--endpoints={etcd.endpoint}", "lock", "overhead", "true"]
+        etcd_env = dict(os.environ, ETCDCTL_API="3")
         timed([a.tflock, "run", "--", "true"], env, 3)
-        true_med, true_p95 = timed(["true"], env, a.runs)
+        sides = [(["true"], env, None), ([a.tflock, "run", "--", "true"], env, None)]
         # The state guard: the same run in the terraform directory, whose
         # state object (written by the applies above) is read before and
-        # after; measured side by side with the run that has no backend.
-        guard_med = guard_p95 = None
+        # after.
         if tf:
             genv = {k: v for k, v in env.items() if k not in ("TFLOCK_TABLE", "TFLOCK_LOCK_KEY")}
             tfdir = os.path.join(work, "tf")
             timed([a.tflock, "run", "--", "true"], genv, 3, cwd=tfdir)
-            (run_med, run_p95), (guard_med, guard_p95) = timed_side_by_side(
-                [([a.tflock, "run", "--", "true"], env, None), ([a.tflock, "run", "--", "true"], genv, tfdir)],
-                a.runs)
-        else:
-            run_med, run_p95 = timed([a.tflock, "run", "--", "true"], env, a.runs)
+            sides.append(([a.tflock, "run", "--", "true"], genv, tfdir))
+        if etcd_argv:
+            timed(etcd_argv, etcd_env, 3)
+            sides.append((etcd_argv, etcd_env, None))
+        measured = timed_side_by_side(sides, a.runs)
+        (true_med, true_p95), (run_med, run_p95) = measured[:2]
+        guard_med, guard_p95 = measured[2] if tf else (None, None)
+        etcd_med, etcd_p95 = measured[-1] if etcd_argv else (None, None)
         ver_med, ver_p95 = timed([a.tflock, "-V"], env, a.runs)
-        rss = rss_while_supervising(a.tflock, env_for(moto.endpoint, "bench", "rss"), a.hold)
-        size = os.path.getsize(a.tflock) / 1e6
-        # 5. etcd: its handoffs and overhead, the same way.
-        etcd_short, etcd_med, etcd_p95 = [], None, None
-        if has_etcd:
-            etcd = Etcd(work)
+        # 5. etcd's handoffs, the same way as tflock's.
+        etcd_short = []
+        if etcd:
             etcd_short = [g for i in range(a.lines)
                           for g in etcd_handoffs(etcd.endpoint, 1, a.handoffs + 1, work, f"short{i}")]
-            etcd_med, etcd_p95 = timed(["etcdctl", f"--endpoints={etcd.endpoint}", "lock", "overhead", "true"],
-                                       dict(os.environ, ETCDCTL_API="3"), a.runs)
+            etcd.stop()
+            etcd = None
+        rss = rss_while_supervising(a.tflock, env_for(moto.endpoint, "bench", "rss"), a.hold)
+        size = os.path.getsize(a.tflock) / 1e6
     finally:
         moto.stop()
         if etcd:
@@ -534,7 +546,7 @@ def main():
     report.append(f"Machine: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}; "
                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; moto via scripts/moto_server.py"
                   + ("; etcd " + subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout.split()[2]
-                     if etcd else "; etcd not installed") + ".\n")
+                     if has_etcd else "; etcd not installed") + ".\n")
     report.append("### Handoff: the holder's command exits, the next waiter's command starts\n")
     report.append("| lock | median | p95 | max | handoffs |\n| --- | --- | --- | --- | --- |")
     report.append(row("tflock, 1 s holds", short))
