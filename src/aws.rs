@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, timeout::TimeoutConfig};
 use aws_credential_types::provider::error::CredentialsError;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Error;
@@ -59,6 +60,10 @@ pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
+    let backend = &settings.credentials;
+    if !backend.config_files.is_empty() || !backend.credentials_files.is_empty() {
+        loader = loader.profile_files(profile_files(backend));
+    }
     let dynamodb_endpoint = endpoint_for(&settings.dynamodb_endpoint, "AWS_ENDPOINT_URL_DYNAMODB");
     let s3_endpoint = endpoint_for(&settings.s3_endpoint, "AWS_ENDPOINT_URL_S3");
     // A plain-HTTP lock endpoint (an emulator, a local proxy) gets a client
@@ -72,7 +77,6 @@ pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
     {
         loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
     }
-    let backend = &settings.credentials;
     if let Some((id, secret, token)) = &backend.keys {
         loader = loader.credentials_provider(aws_credential_types::Credentials::new(
             id,
@@ -98,6 +102,23 @@ pub async fn load(settings: &AwsSettings) -> Result<Aws, Error> {
         dynamodb_endpoint,
         s3_endpoint,
     })
+}
+
+/// The profile files the backend names, as terraform reads them: a list
+/// replaces the default file of its kind (which `AWS_CONFIG_FILE` or
+/// `AWS_SHARED_CREDENTIALS_FILE` may name), the other kind's default stays.
+/// `~/` is expanded by the SDK.
+fn profile_files(backend: &crate::backend::Credentials) -> EnvConfigFiles {
+    let mut files = EnvConfigFiles::builder()
+        .include_default_config_file(backend.config_files.is_empty())
+        .include_default_credentials_file(backend.credentials_files.is_empty());
+    for file in &backend.config_files {
+        files = files.with_file(EnvConfigFileKind::Config, file);
+    }
+    for file in &backend.credentials_files {
+        files = files.with_file(EnvConfigFileKind::Credentials, file);
+    }
+    files.build()
 }
 
 /// The configuration with the backend's role assumed, as terraform assumes
@@ -140,11 +161,15 @@ pub async fn connect(settings: &AwsSettings) -> Result<Dynamo, Error> {
 
 impl Aws {
     fn place(&self, service: &str, endpoint: &Option<String>) -> String {
-        // Whose credentials, when not the caller's own: the backend's role.
-        let role = match &self.settings.credentials.assume_role {
-            Some(role) => format!(", as the s3 backend's role {}", role.role_arn),
+        // Whose credentials, when not the caller's own: the backend's
+        // profile, its role.
+        let mut role = match &self.settings.profile {
+            Some(profile) => format!(", with the s3 backend's profile {profile}"),
             None => String::new(),
         };
+        if let Some(assumed) = &self.settings.credentials.assume_role {
+            role += &format!(", as the s3 backend's role {}", assumed.role_arn);
+        }
         match endpoint {
             Some(url) => format!("{service} at {url} ({}{role})", self.region),
             None => format!("{service} in {}{role}", self.region),

@@ -41,6 +41,12 @@ pub struct Credentials {
     pub assume_role: Option<AssumeRole>,
     /// `endpoints.sts` (or the older `sts_endpoint`).
     pub sts_endpoint: Option<String>,
+    /// `shared_config_files`: read instead of the default config file
+    /// (`~/.aws/config`, or `AWS_CONFIG_FILE`); where `profile` is found.
+    pub config_files: Vec<String>,
+    /// `shared_credentials_files` (or the pre-1.6 `shared_credentials_file`):
+    /// read instead of the default credentials file.
+    pub credentials_files: Vec<String>,
 }
 
 /// Never prints the keys.
@@ -53,6 +59,8 @@ impl std::fmt::Debug for Credentials {
             )
             .field("assume_role", &self.assume_role)
             .field("sts_endpoint", &self.sts_endpoint)
+            .field("config_files", &self.config_files)
+            .field("credentials_files", &self.credentials_files)
             .finish()
     }
 }
@@ -179,6 +187,13 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
                 .map(|(id, secret)| (id, secret, string(cfg, "token"))),
             assume_role: assume_role(cfg),
             sts_endpoint: endpoint("sts").or_else(|| string(cfg, "sts_endpoint")),
+            config_files: strings(cfg, "shared_config_files"),
+            credentials_files: match strings(cfg, "shared_credentials_files") {
+                files if files.is_empty() => {
+                    string(cfg, "shared_credentials_file").into_iter().collect()
+                }
+                files => files,
+            },
         },
     })))
 }
@@ -235,6 +250,18 @@ fn string(cfg: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// A list of strings (empty ones skipped); none when absent or null.
+fn strings(cfg: &serde_json::Map<String, Value>, name: &str) -> Vec<String> {
+    cfg.get(name)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -316,6 +343,14 @@ mod tests {
             Some(("AKIA1".into(), "very-secret".into(), None))
         );
         assert!(!format!("{keys:?}").contains("very-secret"));
+        let files = with(
+            r#""shared_config_files":["~/team/config",""],"shared_credentials_files":["/a","/b"]"#,
+        );
+        assert_eq!(files.config_files, ["~/team/config"]);
+        assert_eq!(files.credentials_files, ["/a", "/b"]);
+        let old = with(r#""shared_credentials_file":"/old","shared_config_files":null"#);
+        assert_eq!(old.credentials_files, ["/old"]);
+        assert!(old.config_files.is_empty());
     }
 
     #[test]

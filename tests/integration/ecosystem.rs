@@ -505,3 +505,58 @@ fn terraforms_chdir_reaches_the_directorys_config_file_and_tflocks_state_command
     );
     assert!(!mark.exists(), "terraform was not run");
 }
+
+#[test]
+fn the_backends_profile_files_are_read_for_the_lease() {
+    // A backend whose profile lives in files it names (not ~/.aws): the
+    // lease is written with that profile's credentials, as terraform's lock
+    // is. Without the files the profile does not exist: no credentials, no
+    // lease (never the caller's own).
+    let f = Fixture::new();
+    let dir = f.path("profiled");
+    std::fs::create_dir_all(dir.join(".terraform")).unwrap();
+    let credentials = f.path("team-credentials");
+    std::fs::write(
+        &credentials,
+        "[team]\naws_access_key_id = AKIDTEAM\naws_secret_access_key = team-secret\n",
+    )
+    .unwrap();
+    let config = f.path("team-config");
+    std::fs::write(&config, "[profile team]\nregion = us-east-1\n").unwrap();
+    // The region is in the backend, or (with the files) in the profile.
+    let backend = |files: bool| {
+        let mut cfg = serde_json::json!({
+            "bucket": f.bucket, "key": "profiled/terraform.tfstate", "profile": "team",
+            "dynamodb_table": f.table, "use_path_style": true,
+            "endpoints": {"s3": f.moto.endpoint(), "dynamodb": f.moto.endpoint()}
+        });
+        if files {
+            cfg["shared_credentials_files"] = serde_json::json!([credentials]);
+            cfg["shared_config_files"] = serde_json::json!([config]);
+        } else {
+            cfg["region"] = serde_json::json!("us-east-1");
+        }
+        let state = serde_json::json!({"version": 3, "backend": {"type": "s3", "config": cfg}});
+        std::fs::write(dir.join(".terraform/terraform.tfstate"), state.to_string()).unwrap();
+    };
+    let tflock = || {
+        let mut cmd = f.tflock_in(&dir);
+        // Only the files can provide credentials and the region.
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION");
+        cmd
+    };
+    let lock = format!("{}/profiled/terraform.tfstate", f.bucket);
+
+    backend(false);
+    let out = output(tflock().args(["run", "--", "true"]));
+    assert_eq!(code(&out), 69, "no such profile: {}", stderr(&out));
+    assert!(stderr(&out).contains("team"), "{}", stderr(&out));
+    assert_eq!(f.lease_state(&lock), None);
+
+    backend(true);
+    let out = output(tflock().args(["-v", "run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.lease_state(&lock).as_deref(), Some("released"));
+}
