@@ -282,9 +282,10 @@ fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
             .map_err(|e| Error::config(format!("cannot read the working directory: {e}")))?,
     };
     // Any terraform command line: `init` and `workspace` run the file's
-    // terraform-bin as `apply` does.
+    // terraform-bin as `apply` does. (A `-chdir` terraform refuses is
+    // refused when the command runs.)
     if let Command::Terraform(args) = &cli.command
-        && let Some(dir) = terraform::chdir(args)
+        && let Ok(Some(dir)) = terraform::chdir(args)
     {
         here = here.join(dir);
     }
@@ -292,7 +293,7 @@ fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
         && let Some((program, args)) = run.command.split_first()
         && let Some(name) = std::path::Path::new(program).file_name()
         && runs_terraform(&name.to_string_lossy(), &cli.global)
-        && let Some(dir) = terraform::chdir(args)
+        && let Ok(Some(dir)) = terraform::chdir(args)
     {
         here = here.join(dir);
     }
@@ -351,6 +352,7 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
             // infra's, as for `tflock -chdir=infra apply`.
             let chdir = runs_terraform(&name, &cli.global)
                 .then(|| terraform::chdir(&args))
+                .transpose()?
                 .flatten();
             cmd::run::run(
                 &cli.global,

@@ -33,13 +33,21 @@ struct GlobalOptions {
     chdir: Option<String>,
     command_at: usize,
     others: bool,
+    /// `-chdir DIR`, which terraform refuses (it wants `-chdir=DIR`).
+    chdir_without_equals: bool,
 }
+
+/// terraform's own words for `-chdir DIR`: refused before any lock is
+/// taken, rather than a lease taken for a terraform that will not start.
+const CHDIR_WITHOUT_EQUALS: &str = "Invalid -chdir option: must include an equals sign followed by a \
+     directory path, like -chdir=example";
 
 fn global_options(all: &[String]) -> GlobalOptions {
     let mut g = GlobalOptions {
         chdir: None,
         command_at: 0,
         others: false,
+        chdir_without_equals: false,
     };
     let mut i = 0;
     // terraform skips empty arguments when it looks for its subcommand
@@ -54,6 +62,7 @@ fn global_options(all: &[String]) -> GlobalOptions {
             Some(("chdir", dir)) => g.chdir = Some(dir.to_string()),
             None if body == "chdir" => {
                 g.chdir = all.get(i + 1).cloned();
+                g.chdir_without_equals = true;
                 i += 1;
             }
             _ => g.others = true,
@@ -71,8 +80,12 @@ fn strings(args: &[OsString]) -> Vec<String> {
 }
 
 /// terraform's `-chdir` among the global options before its subcommand.
-pub fn chdir(args: &[OsString]) -> Option<String> {
-    global_options(&strings(args)).chdir
+pub fn chdir(args: &[OsString]) -> Result<Option<String>> {
+    let g = global_options(&strings(args));
+    if g.chdir_without_equals {
+        return Err(Error::usage(CHDIR_WITHOUT_EQUALS));
+    }
+    Ok(g.chdir)
 }
 
 /// The words from terraform's subcommand on (global options and empty
@@ -93,7 +106,11 @@ pub fn classify(args: &[OsString]) -> Result<Plan> {
         chdir,
         command_at: i,
         others,
+        chdir_without_equals,
     } = global_options(&all);
+    if chdir_without_equals {
+        return Err(Error::usage(CHDIR_WITHOUT_EQUALS));
+    }
     if others {
         return Ok(Plan::PassThrough {
             why: "terraform's own option",
@@ -194,6 +211,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn chdir_without_equals_is_refused_as_terraform_refuses_it() {
+        let args: Vec<OsString> = ["-chdir", "infra", "apply"].map(OsString::from).into();
+        let refused = classify(&args).err().expect("refused");
+        assert_eq!(refused.exit_code(), 64);
+        assert!(
+            refused.to_string().contains("like -chdir=example"),
+            "{refused}"
+        );
+        assert!(chdir(&args).is_err());
+        let fine: Vec<OsString> = ["--chdir=infra", "apply"].map(OsString::from).into();
+        assert_eq!(chdir(&fine).unwrap().as_deref(), Some("infra"));
+    }
+
+    #[test]
     fn empty_arguments_are_skipped_as_terraform_skips_them() {
         assert_eq!(
             plan(&["-chdir=infra", "", "apply"]),
@@ -279,7 +310,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan(&["-chdir", "infra", "plan"]),
+            plan(&["--chdir=infra", "plan"]),
             Plan::Locked {
                 operation: "plan".into(),
                 lock_timeout: None,

@@ -66,7 +66,7 @@ fn subcommand(after_state: &[String]) -> Option<&String> {
 pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter) -> Result<u8> {
     // terraform's `-chdir` (the only global option that reaches here):
     // this command is about that directory's state.
-    if let Some(dir) = crate::terraform::chdir(args) {
+    if let Some(dir) = crate::terraform::chdir(args)? {
         std::env::set_current_dir(&dir).map_err(|e| Error::config(format!("-chdir={dir}: {e}")))?;
     }
     let words = crate::terraform::command_words(args);

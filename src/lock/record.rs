@@ -306,10 +306,14 @@ pub fn runs(item: &Item) -> std::collections::BTreeMap<String, String> {
         let json = item.get(&path)?.as_s().ok()?.clone();
         Some((path, json))
     });
+    // Only entries under a fence, as tflock wrote them: another key (with
+    // a dot, or empty) would make a path the release cannot name, and what
+    // is not ours to vouch for is never copied or removed.
     let legacy = match item.get(attr::RUNS) {
         Some(AttributeValue::M(map)) => map
             .iter()
             .filter_map(|(fence, json)| {
+                let fence: u64 = fence.parse().ok()?;
                 Some((format!("{}.{fence}", attr::RUNS), json.as_s().ok()?.clone()))
             })
             .collect(),
@@ -500,6 +504,33 @@ impl TerraformLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_records_are_read_from_their_slots_and_an_earlier_builds_fences() {
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        let item: Item = HashMap::from([
+            ("run_1".to_string(), s("one")),
+            ("run_2".to_string(), AttributeValue::N("2".into())),
+            ("run_7".to_string(), s("not a slot")),
+            (
+                attr::RUNS.to_string(),
+                AttributeValue::M(HashMap::from([
+                    ("8".to_string(), s("eight")),
+                    ("x.y".to_string(), s("not ours")),
+                    (String::new(), s("not ours")),
+                ])),
+            ),
+        ]);
+        let runs: Vec<(String, String)> = runs(&item).into_iter().collect();
+        assert_eq!(
+            runs,
+            [
+                ("run_1".to_string(), "one".to_string()),
+                ("runs.8".to_string(), "eight".to_string())
+            ]
+        );
+        assert_eq!(run_slot(9), "run_1");
+    }
 
     #[test]
     fn the_line_is_empty_when_no_waiter_holds_a_ticket_in_it() {

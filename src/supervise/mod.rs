@@ -306,6 +306,12 @@ pub async fn release(
             .into_iter()
             .filter(|(path, _)| !copied.contains(path))
             .collect();
+        // Our own slot holds something we cannot copy: releasing with the
+        // record would be refused again.
+        let slot = crate::lock::record::run_slot(lease.fence);
+        if !fresh.contains_key(&slot) && !copied.contains(&slot) {
+            with_record = false;
+        }
         if fresh.is_empty() {
             with_record = false;
             continue;

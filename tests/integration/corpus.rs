@@ -63,6 +63,19 @@ fn n(v: &str) -> AttributeValue {
 fn cases() -> Vec<Case> {
     let s3_no_bucket = br#"{"version":3,"backend":{"type":"s3","config":{"key":"k","region":"us-east-1","dynamodb_table":"t"}}}"#;
     vec![
+        // terraform refuses `-chdir DIR`: so does tflock, before any lock.
+        case(
+            "-chdir without =",
+            &["-chdir", "infra", "apply"],
+            64,
+            "must include an equals sign",
+        ),
+        case(
+            "-chdir without = under run",
+            &["run", "--", "terraform", "-chdir", "infra", "plan"],
+            64,
+            "like -chdir=example",
+        ),
         // Durations: configuration errors (78).
         case(
             "word lease",

@@ -327,8 +327,15 @@ fn the_ttl_attribute_comes_with_renewals_and_takeovers_and_goes_with_the_release
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(f.lease_state("gc").as_deref(), Some("released"));
     assert!(!gc_at(&f), "left behind by the release");
-    // A holder killed after renewing leaves it; the takeover keeps it (the
-    // item is still held) and the taker's release removes it.
+    // A holder killed after renewing leaves it; the takeover writes its own
+    // (the item is still held: a 30 s lease's, later than the dead 1 s
+    // lease's), and the taker's release removes it.
+    let gc_value = |f: &Fixture| {
+        f.lease_item("gc")
+            .unwrap()
+            .get("gc_at")
+            .map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
+    };
     let mut victim = spawn(
         f.tflock("gc")
             .args(["--lease", "1s", "run", "--", "sleep", "3"]),
@@ -336,17 +343,24 @@ fn the_ttl_attribute_comes_with_renewals_and_takeovers_and_goes_with_the_release
     wait_until("a renewal writes it", Duration::from_secs(10), || gc_at(&f));
     let _ = victim.kill();
     let _ = victim.wait();
-    let out = output(f.tflock("gc").args([
+    let dead = gc_value(&f).unwrap();
+    let taker = spawn(f.tflock("gc").args([
         "--lease",
-        "1s",
+        "30s",
         "--takeover-stale",
         "--lock-timeout",
         "20s",
         "run",
         "--",
         "sleep",
-        "0.1",
+        "2",
     ]));
+    wait_until(
+        "the takeover writes its own",
+        Duration::from_secs(15),
+        || gc_value(&f).is_some_and(|v| v >= dead + 20),
+    );
+    let out = finish(taker, Duration::from_secs(30));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("took over"), "{}", stderr(&out));
     assert_eq!(f.lease_state("gc").as_deref(), Some("released"));
