@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn chdir_without_equals_is_refused_as_terraform_refuses_it() {
         let args: Vec<OsString> = ["-chdir", "infra", "apply"].map(OsString::from).into();
-        let refused = classify(&args).err().expect("refused");
+        let refused = classify(&args).expect_err("refused");
         assert_eq!(refused.exit_code(), 64);
         assert!(
             refused.to_string().contains("like -chdir=example"),
