@@ -11,7 +11,7 @@ use super::runtime;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::history::{Event, History, Kind};
-use crate::lock::LeaseTable;
+use crate::lock::{Acknowledge, LeaseTable};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 use crate::state::{self, Seen};
@@ -116,35 +116,51 @@ pub fn run(global: &GlobalArgs, args: &[std::ffi::OsString], reporter: &Reporter
             StateAction::Ack { reason } => {
                 let dynamo = aws.dynamo();
                 let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);
-                let now = state::observe(&s3, &bucket, &key, None).await?;
                 let who = format!(
                     "{}@{}",
                     crate::holder::user_name(&process_env),
                     crate::holder::host_name()
                 );
-                let previous = table.read().await.map_err(|e| e.error)?;
-                if previous.is_none() {
-                    say(reporter, &json!({"acknowledged": null}), &format!(
-                        "nothing to acknowledge: {} has never been taken with tflock",
-                        target.lock_key
-                    ));
-                    return Ok(0);
-                }
-                if !table.acknowledge(&now).await.map_err(|e| e.error)? {
-                    // A run holds it (and will compare the state itself):
-                    // "held", 75, like any other command that finds it so.
-                    let holder = match table.read().await.map_err(|e| e.error)? {
-                        Some(r) if r.is_held() => r.describe_holder(),
-                        _ => "another run".to_string(),
+                // The lease first, then the state, then the write, on the
+                // condition that no run took the lock since the lease was
+                // read: one that did (and released it) left a newer
+                // baseline than what we saw. Then both are read again.
+                let mut tries = 0;
+                let (previous, now) = loop {
+                    let Some(previous) = table.read().await.map_err(|e| e.error)? else {
+                        say(reporter, &json!({"acknowledged": null}), &format!(
+                            "nothing to acknowledge: {} has never been taken with tflock",
+                            target.lock_key
+                        ));
+                        return Ok(0);
                     };
-                    return Err(Error::LockHeld {
-                        lock_key: target.lock_key.clone(),
-                        holder: format!("{holder}: acknowledge once it is free"),
-                        waited: std::time::Duration::ZERO,
-                    });
-                }
+                    let now = state::observe(&s3, &bucket, &key, None).await?;
+                    match table.acknowledge(&now, previous.fence).await.map_err(|e| e.error)? {
+                        Acknowledge::Done => break (previous, now),
+                        // A run holds it (and will compare the state
+                        // itself): "held", 75, like any other command that
+                        // finds it so.
+                        Acknowledge::Held(holder) => {
+                            return Err(Error::LockHeld {
+                                lock_key: target.lock_key.clone(),
+                                holder: format!(
+                                    "{}: acknowledge once it is free",
+                                    holder.describe_holder()
+                                ),
+                                waited: std::time::Duration::ZERO,
+                            });
+                        }
+                        Acknowledge::Moved if tries < 3 => tries += 1,
+                        Acknowledge::Moved => {
+                            return Err(Error::Unavailable(format!(
+                                "runs kept taking {} while its state was read; try again",
+                                target.lock_key
+                            )));
+                        }
+                    }
+                };
                 let mut event = Event::new(Kind::StateAck, &target.lock_key, &who);
-                event.state_before = previous.and_then(|r| r.state_seen).as_ref().map(state::reference);
+                event.state_before = previous.state_seen.as_ref().map(state::reference);
                 event.state_after = Some(state::reference(&now));
                 event.reason = reason;
                 History::new(dynamo, &target.table, timing.history_retention)

@@ -11,5 +11,6 @@ pub mod wait;
 
 pub use record::{LeaseRecord, TerraformLock};
 pub use table::{
-    Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew, Runs, SeenUpdate,
+    Acknowledge, Acquire, CallError, ForceRelease, Lease, LeaseTable, Release, Renew, Runs,
+    SeenUpdate,
 };

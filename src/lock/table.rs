@@ -188,6 +188,16 @@ impl ForceRelease {
     }
 }
 
+/// What `state ack`'s write found.
+#[derive(Debug)]
+pub enum Acknowledge {
+    Done,
+    /// A run holds the lock (it compares the state itself).
+    Held(Box<LeaseRecord>),
+    /// Taken and released since it was read (or gone): read both again.
+    Moved,
+}
+
 #[derive(Debug)]
 pub enum Release {
     Released,
@@ -964,26 +974,40 @@ impl LeaseTable {
     }
 
     /// `tflock state ack`: remembers the state as it is now as the baseline
-    /// for the next run, while the lock is free. `Ok(false)` when it is held
-    /// (or there is no lease item: then there is no baseline to replace).
-    pub async fn acknowledge(&self, now: &crate::state::Seen) -> Result<bool, CallError> {
+    /// for the next run, while the lock is free and has not been taken
+    /// since the lease was read with fence `fence`, before the state was:
+    /// a run that took and released it in between left a newer baseline,
+    /// which an older look at the state must not replace.
+    pub async fn acknowledge(
+        &self,
+        now: &crate::state::Seen,
+        fence: u64,
+    ) -> Result<Acknowledge, CallError> {
         let mut e = Expr::default();
         let state = e.name(attr::STATE);
         let released = e.value("released", s(record::STATE_RELEASED));
+        let (fence_name, fence_v) = (e.name(attr::FENCE), e.value("fence", n(fence)));
         let (seen, value) = (
             e.name(attr::STATE_SEEN),
             e.value("seen", now.to_attribute()),
         );
         // Only on an existing, released lease (never creates an item).
-        e.condition(format!("{state} = {released}"))
+        e.condition(format!("{state} = {released} AND {fence_name} = {fence_v}"))
             .set(format!("{seen} = {value}"));
-        let req = self.update_lease();
+        let req = self
+            .update_lease()
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match e.to_update(req).send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_conditional_failure(&err).is_some() => Ok(false),
-            Err(err) => Err(self
-                .call_error(&format!("acknowledge the state of {}", self.lock_key), err)
-                .await),
+            Ok(_) => Ok(Acknowledge::Done),
+            Err(err) => match is_conditional_failure(&err) {
+                Some(item) => Ok(match self.as_refused(item).await? {
+                    Some(found) if found.is_held() => Acknowledge::Held(Box::new(found)),
+                    _ => Acknowledge::Moved,
+                }),
+                None => Err(self
+                    .call_error(&format!("acknowledge the state of {}", self.lock_key), err)
+                    .await),
+            },
         }
     }
 

@@ -439,3 +439,59 @@ fn a_lease_that_lapses_before_the_command_starts_starts_nothing() {
     assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
     assert!(taker_log.exists());
 }
+
+#[test]
+fn state_ack_never_replaces_a_newer_baseline_with_an_older_look() {
+    // `state ack` reads the state, and the answer reaches it 3 s late (a
+    // proxy holds it); meanwhile a guarded run takes the lock, writes the
+    // state and leaves its own baseline. The ack must not replace that
+    // baseline with the state as it was before the run: it reads both
+    // again and acknowledges the state as it is.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    assert_eq!(code(&apply(&f, &dir, &[])), 0);
+    plain_terraform_apply(&f, &dir);
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let acker = f.path("acker");
+    std::fs::create_dir_all(acker.join(".terraform")).unwrap();
+    let mut backend: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".terraform/terraform.tfstate")).unwrap(),
+    )
+    .unwrap();
+    backend["backend"]["config"]["endpoints"]["s3"] = proxy.endpoint().into();
+    std::fs::write(
+        acker.join(".terraform/terraform.tfstate"),
+        backend.to_string(),
+    )
+    .unwrap();
+    proxy.next(
+        1,
+        crate::support::proxy::Mode::DelayAnswer(Duration::from_secs(3)),
+    );
+    let mut ack = spawn(f.tflock_in(&acker).args(["state", "ack"]));
+    wait_until(
+        "the ack's look at the state",
+        Duration::from_secs(10),
+        || proxy.held_answers() == 1,
+    );
+    // The guarded run's command writes the state (an S3 PUT).
+    let put = "import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], sys.argv[2].encode(), \
+               method='PUT', headers={'Content-Type': 'application/octet-stream', 'Authorization': \
+               'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0'}))";
+    let url = format!("{}/{}/{STATE_KEY}", f.moto.endpoint(), f.bucket);
+    let body = r#"{"version":4,"terraform_version":"1.11.4","serial":90,"lineage":"written-under-the-lock","outputs":{},"resources":[]}"#;
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["run", "--", &moto::python(), "-c", put, &url, body]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        ack.try_wait().unwrap().is_none(),
+        "the run came and went while the ack waited for its answer"
+    );
+    let out = finish(ack, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let state = status_state(&f, &dir);
+    assert_eq!(state["serial"], 90, "{state}");
+    assert_eq!(state["changed_outside_lock"], false, "{state}");
+}

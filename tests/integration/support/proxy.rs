@@ -16,6 +16,9 @@ pub enum Mode {
     Blackhole,
     /// Forward after holding the connection this long (a slow network).
     Delay(Duration),
+    /// Forward at once, and hold the service's answer this long: the
+    /// client acts on what was true when the service answered.
+    DelayAnswer(Duration),
     /// Forward the request, let the service act on it, and drop the answer:
     /// the client sees a broken connection after the write landed.
     DropResponse,
@@ -29,6 +32,8 @@ struct State {
     /// `Some(n)`: `mode` applies to the next n connections only.
     remaining: Option<u32>,
     failed: u32,
+    /// Answers held back (`DelayAnswer`) so far.
+    held: Arc<std::sync::atomic::AtomicU32>,
 }
 
 pub struct Proxy {
@@ -44,12 +49,13 @@ impl Proxy {
             mode: Mode::Forward,
             remaining: None,
             failed: 0,
+            held: Default::default(),
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
-                let mode = {
+                let (mode, held) = {
                     let mut s = shared.lock().unwrap();
                     let mode = s.mode.clone();
                     if let Some(n) = s.remaining.as_mut() {
@@ -62,9 +68,9 @@ impl Proxy {
                     if mode != Mode::Forward {
                         s.failed += 1;
                     }
-                    mode
+                    (mode, s.held.clone())
                 };
-                std::thread::spawn(move || serve(client, target_port, mode));
+                std::thread::spawn(move || serve(client, target_port, mode, &held));
             }
         });
         Proxy { port, state }
@@ -96,11 +102,27 @@ impl Proxy {
     pub fn failed_connections(&self) -> u32 {
         self.state.lock().unwrap().failed
     }
+
+    /// Answers the service gave that are being held back (`DelayAnswer`),
+    /// or were.
+    pub fn held_answers(&self) -> u32 {
+        let held = self.state.lock().unwrap().held.clone();
+        held.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
-fn serve(client: TcpStream, target_port: u16, mode: Mode) {
+fn serve(client: TcpStream, target_port: u16, mode: Mode, held: &std::sync::atomic::AtomicU32) {
     match mode {
         Mode::Forward => forward(client, target_port, true),
+        Mode::DelayAnswer(d) => {
+            let Some((mut client, response)) = exchange(client, target_port) else {
+                return;
+            };
+            held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(d);
+            let _ = client.write_all(&response);
+            let _ = client.shutdown(Shutdown::Both);
+        }
         Mode::Refuse => {
             let _ = client.shutdown(Shutdown::Both);
         }
@@ -157,18 +179,22 @@ fn read_request(client: &mut TcpStream) -> Vec<u8> {
 /// Copies the request to the service and, if `answer`, the answer back;
 /// otherwise the answer is read and dropped, and the client's connection
 /// closed: the write landed, the client never learns it.
-fn forward(mut client: TcpStream, target_port: u16, answer: bool) {
-    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+fn forward(client: TcpStream, target_port: u16, answer: bool) {
+    let Some((mut client, response)) = exchange(client, target_port) else {
         return;
     };
-    let request = read_request(&mut client);
-    if server.write_all(&request).is_err() {
-        return;
-    }
-    let mut response = Vec::new();
-    let _ = server.read_to_end(&mut response);
     if answer {
         let _ = client.write_all(&response);
     }
     let _ = client.shutdown(Shutdown::Both);
+}
+
+/// The client's request, sent to the service, and the service's answer.
+fn exchange(mut client: TcpStream, target_port: u16) -> Option<(TcpStream, Vec<u8>)> {
+    let mut server = TcpStream::connect(("127.0.0.1", target_port)).ok()?;
+    let request = read_request(&mut client);
+    server.write_all(&request).ok()?;
+    let mut response = Vec::new();
+    let _ = server.read_to_end(&mut response);
+    Some((client, response))
 }
