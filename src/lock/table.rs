@@ -328,25 +328,14 @@ impl LeaseTable {
         out.table().map(super::schema::key_schema)
     }
 
-    /// One conditional write: succeeds only when no live lease exists (absent
-    /// or released), raises the fence by one, and installs `token` and a new
-    /// RVN. A refusal returns the holder's item. When a retry of ours finds
-    /// our own token (the first response was lost), the lease is ours.
-    pub async fn acquire(
-        &self,
-        holder: &Holder,
-        duration: Duration,
-        token: &str,
-    ) -> Result<Acquire, CallError> {
-        self.claim(holder, duration, token, &Claim::Free, true)
-            .await
-    }
-
     /// Acquires: the fast path when the lock is free and nobody is in line
     /// (`Claim::Free`), our turn in line (`Claim::Turn`), or a lease proved
     /// stale by observation (`Claim::Stale`): then conditional on the exact
     /// owner and RVN observed, so a heartbeat landing meanwhile makes the
-    /// takeover fail. One conditional write; a refusal returns the item.
+    /// takeover fail. One conditional write, which raises the fence by one
+    /// and installs `token` and a new RVN; a refusal returns the item. When
+    /// a retry of ours finds our own token (the first response was lost),
+    /// the lease is ours.
     ///
     /// `baseline`: the state guard's baseline (`state_seen`) is wanted. It
     /// comes back with the whole item, which DynamoDB returns at no cost but
@@ -781,7 +770,7 @@ impl LeaseTable {
             Some(found) => found,
         };
         Ok(match found {
-            // Still ours: the record did not fit (or the map is missing).
+            // Still ours: the record did not fit (its slot is taken).
             Some(f) if f.owner_token == token && f.is_held() && runs.add.is_some() => {
                 Release::Full(f)
             }
