@@ -37,10 +37,20 @@ struct GlobalOptions {
     chdir_without_equals: bool,
 }
 
-/// terraform's own words for `-chdir DIR`: refused before any lock is
-/// taken, rather than a lease taken for a terraform that will not start.
-const CHDIR_WITHOUT_EQUALS: &str = "Invalid -chdir option: must include an equals sign followed by a \
-     directory path, like -chdir=example";
+impl GlobalOptions {
+    /// `-chdir`'s directory. `-chdir DIR` is refused in terraform's own
+    /// words, before any lock is taken, rather than a lease taken for a
+    /// terraform that will not start.
+    fn checked_chdir(self) -> Result<Option<String>> {
+        if self.chdir_without_equals {
+            return Err(Error::usage(
+                "Invalid -chdir option: must include an equals sign followed by a \
+                 directory path, like -chdir=example",
+            ));
+        }
+        Ok(self.chdir)
+    }
+}
 
 fn global_options(all: &[String]) -> GlobalOptions {
     let mut g = GlobalOptions {
@@ -81,11 +91,7 @@ fn strings(args: &[OsString]) -> Vec<String> {
 
 /// terraform's `-chdir` among the global options before its subcommand.
 pub fn chdir(args: &[OsString]) -> Result<Option<String>> {
-    let g = global_options(&strings(args));
-    if g.chdir_without_equals {
-        return Err(Error::usage(CHDIR_WITHOUT_EQUALS));
-    }
-    Ok(g.chdir)
+    global_options(&strings(args)).checked_chdir()
 }
 
 /// The words from terraform's subcommand on (global options and empty
@@ -102,15 +108,9 @@ pub fn command_words(args: &[OsString]) -> Vec<String> {
 
 pub fn classify(args: &[OsString]) -> Result<Plan> {
     let all = strings(args);
-    let GlobalOptions {
-        chdir,
-        command_at: i,
-        others,
-        chdir_without_equals,
-    } = global_options(&all);
-    if chdir_without_equals {
-        return Err(Error::usage(CHDIR_WITHOUT_EQUALS));
-    }
+    let options = global_options(&all);
+    let (i, others) = (options.command_at, options.others);
+    let chdir = options.checked_chdir()?;
     if others {
         return Ok(Plan::PassThrough {
             why: "terraform's own option",

@@ -302,7 +302,7 @@ pub fn run_slot(fence: u64) -> String {
 /// refuse the lease.
 pub fn runs(item: &Item) -> std::collections::BTreeMap<String, String> {
     let slots = (0..RUN_SLOTS).filter_map(|k| {
-        let path = format!("{}{k}", attr::RUN_SLOT_PREFIX);
+        let path = run_slot(k);
         let json = item.get(&path)?.as_s().ok()?.clone();
         Some((path, json))
     });

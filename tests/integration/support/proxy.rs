@@ -33,7 +33,7 @@ struct State {
     remaining: Option<u32>,
     failed: u32,
     /// Answers held back (`DelayAnswer`) so far.
-    held: Arc<std::sync::atomic::AtomicU32>,
+    held: u32,
 }
 
 pub struct Proxy {
@@ -49,13 +49,13 @@ impl Proxy {
             mode: Mode::Forward,
             remaining: None,
             failed: 0,
-            held: Default::default(),
+            held: 0,
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
-                let (mode, held) = {
+                let mode = {
                     let mut s = shared.lock().unwrap();
                     let mode = s.mode.clone();
                     if let Some(n) = s.remaining.as_mut() {
@@ -68,9 +68,10 @@ impl Proxy {
                     if mode != Mode::Forward {
                         s.failed += 1;
                     }
-                    (mode, s.held.clone())
+                    mode
                 };
-                std::thread::spawn(move || serve(client, target_port, mode, &held));
+                let state = shared.clone();
+                std::thread::spawn(move || serve(client, target_port, mode, &state));
             }
         });
         Proxy { port, state }
@@ -106,19 +107,18 @@ impl Proxy {
     /// Answers the service gave that are being held back (`DelayAnswer`),
     /// or were.
     pub fn held_answers(&self) -> u32 {
-        let held = self.state.lock().unwrap().held.clone();
-        held.load(std::sync::atomic::Ordering::SeqCst)
+        self.state.lock().unwrap().held
     }
 }
 
-fn serve(client: TcpStream, target_port: u16, mode: Mode, held: &std::sync::atomic::AtomicU32) {
+fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) {
     match mode {
         Mode::Forward => forward(client, target_port, true),
         Mode::DelayAnswer(d) => {
             let Some((mut client, response)) = exchange(client, target_port) else {
                 return;
             };
-            held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            state.lock().unwrap().held += 1;
             std::thread::sleep(d);
             let _ = client.write_all(&response);
             let _ = client.shutdown(Shutdown::Both);
