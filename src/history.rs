@@ -5,11 +5,15 @@
 //! Storage: one item per lock and UTC hour, `LockID =
 //! "tflock-history:<lock key>@<YYYY-MM-DDTHH>"`, holding the hour's events
 //! as a list of JSON strings appended with `list_append` (one write, no
-//! read). An hour, not a day: an item holds at most 400 KB, about a thousand
-//! events. Reading one lock's history is batched reads of its hour items
-//! (100 keys a request: 7 days is 2 requests) and its lease item; `--all`
-//! scans for the prefix. The TTL attribute `gc_at` expires an item after the
-//! retention period (default 90 days).
+//! read). An hour, not a day: an item holds at most 400 KB, about 1,600 run
+//! records. An hour with more goes on in parts, `…@<hour>+1`, `+2`: an
+//! append refused because the item is full goes to the next part (which
+//! costs each later append of that hour one refused request per full part).
+//! Reading one lock's history is batched reads of its hour items (100 keys a
+//! request: 7 days is 2 requests) and its lease item, then of the next part
+//! of any item big enough to have one; `--all` scans for the prefix. The TTL
+//! attribute `gc_at` expires an item after the retention period (default 90
+//! days).
 //!
 //! A run's own record costs no request: its release writes it into the lease
 //! item (slot `run_<fence mod 4>`, the same JSON), and a later holder copies
@@ -45,6 +49,13 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 const EVENTS: &str = "events";
 /// A history write must never hold up the run it records.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Parts an hour may have (the first is the hour's own item): 16 full
+/// items hold about 25,000 run records, one every 0.15 s for an hour.
+const MAX_PARTS: u32 = 16;
+/// An item whose events take this much may have a next part: an append
+/// goes to the next part only when the item could not take it, that is
+/// when the item was within a few KB of its 400 KB limit.
+const MAY_HAVE_NEXT_PART: usize = 300_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -196,6 +207,52 @@ fn bucket_key(lock_key: &str, at: DateTime<Utc>) -> String {
     format!("{PREFIX}{lock_key}@{}", at.format("%Y-%m-%dT%H"))
 }
 
+/// The key of part `part` of an hour's item (part 0 is the item itself).
+fn part_key(bucket: &str, part: u32) -> String {
+    match part {
+        0 => bucket.to_string(),
+        n => format!("{bucket}+{n}"),
+    }
+}
+
+/// The key of the part after the history item `key`.
+fn next_part_key(key: &str) -> String {
+    // The hour follows the last '@' (a lock key may hold '@' too, the hour
+    // never does), then "+n" for a part after the first.
+    match key.rsplit_once('@').map(|(_, hour)| hour.split_once('+')) {
+        Some(Some((_, n))) => {
+            let bucket = &key[..key.len() - n.len() - 1];
+            part_key(bucket, n.parse::<u32>().unwrap_or(0) + 1)
+        }
+        _ => part_key(key, 1),
+    }
+}
+
+/// Whether an item's events are big enough for it to have a next part.
+fn may_have_next_part(item: &HashMap<String, AttributeValue>) -> bool {
+    let size: usize = item
+        .get(EVENTS)
+        .and_then(|v| v.as_l().ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_s().ok())
+        .map(String::len)
+        .sum();
+    size >= MAY_HAVE_NEXT_PART
+}
+
+/// Whether DynamoDB refused a write because the item would exceed its size
+/// limit ("Item size to update has exceeded the maximum allowed size").
+fn item_full<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    err: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationException")
+            && e.message()
+                .is_some_and(|m| m.contains("maximum allowed size"))
+    })
+}
+
 impl History {
     pub fn new(dynamo: Dynamo, table: &str, retention: Duration) -> History {
         History {
@@ -205,13 +262,15 @@ impl History {
         }
     }
 
-    /// Appends an event to its hour's item. One conditional-free write.
+    /// Appends an event to its hour's item: one conditional-free write (one
+    /// more per full part, in an hour of more than about 1,600 records).
     pub async fn record(&self, event: &Event) -> Result<(), Error> {
         let json = event.to_json()?;
         self.append(&event.lock_key, event.at, vec![json]).await
     }
 
-    /// Appends events (JSON) to the item of the hour of `at`.
+    /// Appends events (JSON) to the item of the hour of `at`, or to the
+    /// first of its parts that can take them.
     async fn append(
         &self,
         lock_key: &str,
@@ -223,39 +282,49 @@ impl History {
         let hour_end = at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
             + chrono::Duration::hours(1);
         let gc_at = hour_end + crate::duration::to_chrono(self.retention);
-        let send = self
-            .dynamo
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::KEY, AttributeValue::S(bucket_key(lock_key, at)))
-            .update_expression(
-                "SET #events = list_append(if_not_exists(#events, :empty), :new), \
-                 #format = :format, #lock_key = :lock_key, #gc_at = :gc_at",
-            )
-            .expression_attribute_names("#events", EVENTS)
-            .expression_attribute_names("#format", FORMAT_ATTR)
-            .expression_attribute_names("#lock_key", "lock_key")
-            .expression_attribute_names("#gc_at", attr::GC_AT)
-            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
-            .expression_attribute_values(
-                ":new",
-                AttributeValue::L(events.into_iter().map(AttributeValue::S).collect()),
-            )
-            .expression_attribute_values(":format", AttributeValue::S(FORMAT.into()))
-            .expression_attribute_values(":lock_key", AttributeValue::S(lock_key.to_string()))
-            .expression_attribute_values(":gc_at", AttributeValue::N(gc_at.timestamp().to_string()))
-            .send();
-        match tokio::time::timeout(WRITE_TIMEOUT, send).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(err)) => Err(aws::failure(
-                &self.dynamo,
-                &self.table,
-                "record history",
-                &err,
-            )),
-            Err(_) => Err(Error::Unavailable("recording history timed out".into())),
+        let bucket = bucket_key(lock_key, at);
+        let events = AttributeValue::L(events.into_iter().map(AttributeValue::S).collect());
+        for part in 0..MAX_PARTS {
+            let send = self
+                .dynamo
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(attr::KEY, AttributeValue::S(part_key(&bucket, part)))
+                .update_expression(
+                    "SET #events = list_append(if_not_exists(#events, :empty), :new), \
+                     #format = :format, #lock_key = :lock_key, #gc_at = :gc_at",
+                )
+                .expression_attribute_names("#events", EVENTS)
+                .expression_attribute_names("#format", FORMAT_ATTR)
+                .expression_attribute_names("#lock_key", "lock_key")
+                .expression_attribute_names("#gc_at", attr::GC_AT)
+                .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":new", events.clone())
+                .expression_attribute_values(":format", AttributeValue::S(FORMAT.into()))
+                .expression_attribute_values(":lock_key", AttributeValue::S(lock_key.to_string()))
+                .expression_attribute_values(
+                    ":gc_at",
+                    AttributeValue::N(gc_at.timestamp().to_string()),
+                )
+                .send();
+            match tokio::time::timeout(WRITE_TIMEOUT, send).await {
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(err)) if item_full(&err) => continue,
+                Ok(Err(err)) => {
+                    return Err(aws::failure(
+                        &self.dynamo,
+                        &self.table,
+                        "record history",
+                        &err,
+                    ));
+                }
+                Err(_) => return Err(Error::Unavailable("recording history timed out".into())),
+            }
         }
+        Err(Error::Unavailable(format!(
+            "cannot record history: the {MAX_PARTS} items of {bucket} are full"
+        )))
     }
 
     /// Copies run records (JSON, by path) to their hour items: one write
@@ -340,8 +409,34 @@ impl History {
         days.dedup();
         // The lease item too: the runs its releases left there.
         days.insert(0, crate::lock::record::lease_item_key(lock_key));
+        let mut items = self.batch_get(lock_key, days).await?;
+        // Then the next part of every item that may have one, until none.
+        let mut from = 0;
+        loop {
+            let next: Vec<String> = items[from..]
+                .iter()
+                .filter(|item| may_have_next_part(item))
+                .filter_map(|item| item.get(attr::KEY)?.as_s().ok())
+                .map(|key| next_part_key(key))
+                .collect();
+            if next.is_empty() {
+                break;
+            }
+            from = items.len();
+            let parts = self.batch_get(lock_key, next).await?;
+            items.extend(parts);
+        }
+        Ok(sorted_events(&items, since))
+    }
+
+    /// The items of `keys` that exist, read consistently, 100 a request.
+    async fn batch_get(
+        &self,
+        lock_key: &str,
+        keys: Vec<String>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, Error> {
         let mut items = Vec::new();
-        for chunk in days.chunks(100) {
+        for chunk in keys.chunks(100) {
             let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
                 .iter()
                 .map(|k| HashMap::from([(attr::KEY.to_string(), AttributeValue::S(k.clone()))]))
@@ -382,7 +477,7 @@ impl History {
                 )));
             }
         }
-        Ok(sorted_events(&items, since))
+        Ok(items)
     }
 
     /// Every lock's events since `since`, oldest first.
@@ -424,6 +519,35 @@ fn sorted_events(items: &[HashMap<String, AttributeValue>], since: DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_follow_their_hour_whatever_the_lock_key_holds() {
+        let at = "2026-11-26T23:10:00Z".parse::<DateTime<Utc>>().unwrap();
+        let hour = bucket_key("b/env@prod+1/k", at);
+        assert_eq!(hour, "tflock-history:b/env@prod+1/k@2026-11-26T23");
+        assert_eq!(part_key(&hour, 0), hour);
+        assert_eq!(next_part_key(&hour), format!("{hour}+1"));
+        assert_eq!(next_part_key(&part_key(&hour, 1)), format!("{hour}+2"));
+        assert_eq!(next_part_key(&part_key(&hour, 15)), format!("{hour}+16"));
+    }
+
+    #[test]
+    fn only_an_item_near_its_size_limit_may_have_a_next_part() {
+        let item = |sizes: &[usize]| {
+            HashMap::from([(
+                EVENTS.to_string(),
+                AttributeValue::L(
+                    sizes
+                        .iter()
+                        .map(|n| AttributeValue::S("x".repeat(*n)))
+                        .collect(),
+                ),
+            )])
+        };
+        assert!(!may_have_next_part(&HashMap::new()));
+        assert!(!may_have_next_part(&item(&[250; 1000])));
+        assert!(may_have_next_part(&item(&[250; 1600])));
+    }
 
     #[test]
     fn events_round_trip_without_empty_fields() {

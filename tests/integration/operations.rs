@@ -226,7 +226,8 @@ fn runs_kept(f: &Fixture, key: &str) -> Vec<u64> {
     fences
 }
 
-/// The history events of `key` in its hour items alone (not the lease item).
+/// The fences of the runs recorded in `key`'s hour items alone (not the
+/// lease item).
 fn copied_events(f: &Fixture, key: &str) -> Vec<u64> {
     let prefix = format!("tflock-history:{key}@");
     let mut fences: Vec<u64> = f
@@ -238,11 +239,8 @@ fn copied_events(f: &Fixture, key: &str) -> Vec<u64> {
             Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) => l.clone(),
             _ => Vec::new(),
         })
-        .map(|v| {
-            serde_json::from_str::<Value>(v.as_s().unwrap()).unwrap()["fence"]
-                .as_u64()
-                .unwrap()
-        })
+        // Runs' (other events, without a fence, are left out).
+        .filter_map(|v| serde_json::from_str::<Value>(v.as_s().unwrap()).unwrap()["fence"].as_u64())
         .collect();
     fences.sort();
     fences
@@ -379,6 +377,83 @@ fn a_lease_item_whose_records_cannot_be_copied_never_grows_and_every_run_is_rele
         "the last run, written on its own: {history:#?}"
     );
     assert_eq!(history[0]["fence"], 7);
+}
+
+#[test]
+fn an_hour_whose_history_item_is_full_goes_on_in_a_next_part() {
+    let f = Fixture::new();
+    // This hour's item and the next one's (in case the hour turns during
+    // the test) filled to within a record of the item size limit (the
+    // emulator's is 405,000 bytes: names and values) with valid events.
+    let now = chrono::Utc::now();
+    for hour in [now, now + chrono::Duration::hours(1)] {
+        let key = format!("tflock-history:full@{}", hour.format("%Y-%m-%dT%H"));
+        let at = hour.format("%Y-%m-%dT%H:00:00Z");
+        let pad = |n: usize| {
+            format!(
+                r#"{{"kind":"wait","lock_key":"full","at":"{at}","who":"pad@test","reason":"{}"}}"#,
+                "x".repeat(n)
+            )
+        };
+        let mut events = Vec::new();
+        let mut size = "LockID".len() + key.len() + "events".len();
+        while size + 4_000 < 404_900 {
+            events.push(AttributeValue::S(pad(3_900)));
+            size += events.last().unwrap().as_s().unwrap().len();
+        }
+        let last = pad(0).len();
+        events.push(AttributeValue::S(pad(404_900 - size - last)));
+        f.dynamo.put(
+            &f.table,
+            HashMap::from([
+                ("LockID".to_string(), AttributeValue::S(key)),
+                ("events".to_string(), AttributeValue::L(events)),
+            ]),
+        );
+    }
+    // The fifth run finds its slot taken: it copies the four records there,
+    // which its hour's item cannot take, and its release then carries its own.
+    for _ in 0..5 {
+        let out = output(f.tflock("full").args(["run", "--", "true"]));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    assert_eq!(copied_events(&f, "full"), [1, 2, 3, 4]);
+    assert_eq!(runs_kept(&f, "full"), [5]);
+    let parts: Vec<String> = f
+        .dynamo
+        .scan(&f.table)
+        .into_iter()
+        .map(|i| dynamo::s(&i, "LockID"))
+        .filter(|k| k.starts_with("tflock-history:full@") && k.ends_with("+1"))
+        .collect();
+    assert_eq!(
+        parts.len(),
+        1,
+        "the records went to a second part: {parts:?}"
+    );
+    // Readers find the parts: every run once, and the hour's earlier events.
+    let history = json(&output(
+        f.tflock("full").args(["history", "--output", "json"]),
+    ));
+    let events = history.as_array().unwrap();
+    let fences: Vec<u64> = events
+        .iter()
+        .filter(|e| e["kind"] == "run")
+        .map(|e| e["fence"].as_u64().unwrap())
+        .collect();
+    assert_eq!(fences, [1, 2, 3, 4, 5], "{history:#}");
+    assert!(events.iter().any(|e| e["kind"] == "wait"), "{history:#}");
+    let all = json(&output(
+        f.tflock("full")
+            .args(["history", "--all", "--output", "json"]),
+    ));
+    let runs = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "run")
+        .count();
+    assert_eq!(runs, 5, "{all:#}");
 }
 
 #[test]
