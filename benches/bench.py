@@ -18,6 +18,8 @@ Targets (issues #2 and #6):
   waiting: every other waiter                  <= 1 request/s
   holding                                      one write per heartbeat
   tflock run -- true                           no slower than etcdctl lock; within 20 ms of true
+                                               (beside it, with --floor-probe, the emulator's floor:
+                                               benches/floor_probe.rs, two plain writes, same crates)
   tflock -V                                    < 10 ms (tflock's version; --version also runs terraform -version)
   peak RSS supervising                         < 20 MB
   stripped binary                              < 10 MB
@@ -196,6 +198,28 @@ def timed_side_by_side(commands, n):
             if r.returncode != 0:
                 raise SystemExit(f"{argv} exited {r.returncode}")
     return [(statistics.median(s), sorted(s)[int(len(s) * 0.95) - 1]) for s in samples]
+
+
+def request_times(tflock, probe, env, n):
+    """Medians (ms) of the two writes of `tflock -v run -- true` (runs that
+    made exactly two: a run that first copies records makes four) and of
+    the floor probe's two, run in turn n times. tflock times a request from
+    just before sending to its decoded answer, the probe around the whole
+    call (signing included)."""
+    acquire, release, put, delete = [], [], [], []
+    for _ in range(n):
+        r = subprocess.run([tflock, "-v", "run", "--", "true"], env=env, capture_output=True, text=True)
+        took = [float(m) for m in re.findall(r"DynamoDB UpdateItem: \S+.* in ([0-9.]+) ms", r.stderr)]
+        if len(took) == 2:
+            acquire.append(took[0])
+            release.append(took[1])
+        r = subprocess.run([probe, "true"], env=env, capture_output=True, text=True)
+        m = re.search(r"put_ms=([0-9.]+) delete_ms=([0-9.]+)", r.stderr)
+        if m:
+            put.append(float(m.group(1)))
+            delete.append(float(m.group(2)))
+    med = lambda v: statistics.median(v) if v else float("nan")
+    return med(acquire), med(release), len(acquire), med(put), med(delete)
 
 
 def rss_while_supervising(tflock, env, seconds):
@@ -461,6 +485,8 @@ def row(name, values, unit="ms"):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tflock", default=os.path.join(ROOT, "target/release/tflock"))
+    ap.add_argument("--floor-probe", help="benches/floor_probe.rs built: config load, PutItem, the command, "
+                    "DeleteItem with tflock's crates, timed beside tflock")
     ap.add_argument("--runs", type=int, default=50, help="runs per overhead measurement")
     ap.add_argument("--handoffs", type=int, default=12, help="handoffs per line with 1 s holds")
     ap.add_argument("--lines", type=int, default=3, help="lines of --handoffs + 1 waiters, one after another")
@@ -512,6 +538,9 @@ def main():
         etcd_env = dict(os.environ, ETCDCTL_API="3")
         timed([a.tflock, "run", "--", "true"], env, 3)
         sides = [(["true"], env, None), ([a.tflock, "run", "--", "true"], env, None)]
+        if a.floor_probe:
+            timed([a.floor_probe, "true"], env, 3)
+            sides.append(([a.floor_probe, "true"], env, None))
         # The state guard: the same run in the terraform directory, whose
         # state object (written by the applies above) is read before and
         # after.
@@ -525,7 +554,9 @@ def main():
             sides.append((etcd_argv, etcd_env, None))
         measured = timed_side_by_side(sides, a.runs)
         (true_med, true_p95), (run_med, run_p95) = measured[:2]
-        guard_med, guard_p95 = measured[2] if tf else (None, None)
+        probe_med, probe_p95 = measured[2] if a.floor_probe else (None, None)
+        guard_med, guard_p95 = measured[2 + bool(a.floor_probe)] if tf else (None, None)
+        writes = request_times(a.tflock, a.floor_probe, env, a.runs) if a.floor_probe else None
         etcd_med, etcd_p95 = measured[-1] if etcd_argv else (None, None)
         ver_med, ver_p95 = timed([a.tflock, "-V"], env, a.runs)
         # 5. etcd's handoffs, the same way as tflock's.
@@ -598,12 +629,23 @@ def main():
         note += f"; {run_med / etcd_med:.2f}× etcdctl (target ≤ 1×)"
         check(run_med <= etcd_med, "overhead vs etcdctl")
     report.append(f"| `tflock run -- true` | {run_med:.1f} ms | {run_p95:.1f} ms | {note} |")
+    if probe_med is not None:
+        report.append(f"| floor probe: config load, `PutItem`, `true`, `DeleteItem` (benches/floor_probe.rs) "
+                      f"| {probe_med:.1f} ms | {probe_p95:.1f} ms | the same crates and HTTP client, none of the "
+                      f"lock: tflock is {run_med - probe_med:+.1f} ms |")
     if guard_med is not None:
         report.append(f"| `tflock run -- true` in a terraform directory (state guard) | {guard_med:.1f} ms "
                       f"| {guard_p95:.1f} ms | {guard_med - run_med:+.1f} ms: the state guard (one S3 read overlaps the acquisition, "
                       f"one follows the command), measured side by side with the run above |")
     check(ver_med < 10, "-V")
     report.append(f"| `tflock -V` | {ver_med:.1f} ms | {ver_p95:.1f} ms | target < 10 ms (`--version` also runs `terraform -version`, about 30 ms) |")
+    if writes:
+        acq, rel, n, put, delete = writes
+        report.append("\nThe two writes, timed by each process (medians; tflock's from its `-v` log, "
+                      f"{n} runs that made two requests):\n")
+        report.append("| process | first write | second write | both |\n| --- | --- | --- | --- |")
+        report.append(f"| `tflock run -- true` | acquisition {acq:.1f} ms | release {rel:.1f} ms | {acq + rel:.1f} ms |")
+        report.append(f"| floor probe | `PutItem` {put:.1f} ms | `DeleteItem` {delete:.1f} ms | {put + delete:.1f} ms |\n")
     check(rss < 20, "peak RSS")
     check(size < 10, "binary size")
     report.append(f"\nPeak RSS supervising a {a.hold:.0f} s child: **{rss:.1f} MB** (target < 20 MB).  ")
