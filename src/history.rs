@@ -5,8 +5,8 @@
 //! Storage: one item per lock and UTC hour, `LockID =
 //! "tflock-history:<lock key>@<YYYY-MM-DDTHH>"`, holding the hour's events
 //! as a list of JSON strings appended with `list_append` (one write, no
-//! read). An hour, not a day: an item holds at most 400 KB, about 1,600 run
-//! records. An hour with more goes on in parts, `…@<hour>+1`, `+2`: an
+//! read). An hour, not a day: an item holds at most 400 KB, 650 to 1,600
+//! run records. An hour with more goes on in parts, `…@<hour>+1`, `+2`: an
 //! append refused because the item is full goes to the next part (which
 //! costs each later append of that hour one refused request per full part).
 //! Reading one lock's history is batched reads of its hour items (100 keys a
@@ -50,12 +50,19 @@ const EVENTS: &str = "events";
 /// A history write must never hold up the run it records.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Parts an hour may have (the first is the hour's own item): 16 full
-/// items hold about 25,000 run records, one every 0.15 s for an hour.
+/// items hold 10,000 to 25,000 run records (250 to 600 bytes each), one
+/// every 0.15 to 0.35 s for an hour.
 const MAX_PARTS: u32 = 16;
-/// An item whose events take this much may have a next part: an append
-/// goes to the next part only when the item could not take it, that is
-/// when the item was within a few KB of its 400 KB limit.
-const MAY_HAVE_NEXT_PART: usize = 300_000;
+/// The most an event takes (JSON): longer free text is clipped.
+const MAX_EVENT_BYTES: usize = 8 * 1024;
+/// An item whose events take this much may have a next part. An append
+/// goes to the next part only when the item could not take it: on
+/// DynamoDB (400 KB an item) when the item held more than 400 KB less the
+/// append (at most 8 records of at most [`MAX_EVENT_BYTES`]); moto refuses
+/// a `list_append` once the list holds about 200 KB (it counts the old list
+/// beside the new one). Both are well above this: a lower figure only costs
+/// a key asked for in vain, for an hour of more than about 200 runs.
+const MAY_HAVE_NEXT_PART: usize = 128_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,9 +172,45 @@ pub struct History {
 
 impl Event {
     /// The event as stored (JSON): what a release writes into the lease item.
+    /// Free text (a long command line, a `--reason`) is clipped so that the
+    /// event stays under [`MAX_EVENT_BYTES`]: an hour item's parts, and the
+    /// readers that find them, rely on that bound.
     pub fn to_json(&self) -> Result<String, Error> {
-        serde_json::to_string(self)
-            .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))
+        let encode = |e: &Event| {
+            serde_json::to_string(e)
+                .map_err(|e| Error::Internal(format!("cannot encode a history event: {e}")))
+        };
+        let json = encode(self)?;
+        if json.len() <= MAX_EVENT_BYTES {
+            return Ok(json);
+        }
+        // At most about 6.5 KB: a lock key (2 KB at most, a DynamoDB key),
+        // these, and the fixed fields.
+        let mut clipped = self.clone();
+        if let Some(operation) = clipped.operation.as_mut() {
+            clip(operation, 512);
+        }
+        for text in [
+            Some(&mut clipped.who),
+            clipped.outcome.as_mut(),
+            clipped.ci_url.as_mut(),
+            clipped.previous_holder.as_mut(),
+            clipped.reason.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(clipped.removed.iter_mut())
+        {
+            clip(text, 256);
+        }
+        clipped.removed.truncate(4);
+        for map in [clipped.state_before.as_mut(), clipped.state_after.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            map.values_mut().for_each(|v| clip(v, 128));
+        }
+        encode(&clipped)
     }
 }
 
@@ -200,6 +243,19 @@ impl Copy {
                 Vec::new()
             }
         }
+    }
+}
+
+/// Shortens `text` to at most `max` bytes (on a character boundary), marking
+/// the cut.
+fn clip(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max - '…'.len_utf8();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
     }
 }
 
@@ -263,10 +319,16 @@ impl History {
     }
 
     /// Appends an event to its hour's item: one conditional-free write (one
-    /// more per full part, in an hour of more than about 1,600 records).
+    /// more per full part, in an hour of more than 650 to 1,600 records).
     pub async fn record(&self, event: &Event) -> Result<(), Error> {
         let json = event.to_json()?;
-        self.append(&event.lock_key, event.at, vec![json]).await
+        // Bounded as a whole, parts included: some callers hold the lock.
+        tokio::time::timeout(
+            WRITE_TIMEOUT,
+            self.append(&event.lock_key, event.at, vec![json]),
+        )
+        .await
+        .unwrap_or_else(|_| Err(Error::Unavailable("recording history timed out".into())))
     }
 
     /// Appends events (JSON) to the item of the hour of `at`, or to the
@@ -376,18 +438,28 @@ impl History {
     }
 
     /// Removes a lock's history items around `at` (the hour before, of and
-    /// after): the drill's scratch lock leaves no history behind.
+    /// after, with their parts): the drill's scratch lock leaves no history
+    /// behind.
     pub async fn forget(&self, lock_key: &str, at: DateTime<Utc>) {
         for hour in [-1, 0, 1] {
-            let key = bucket_key(lock_key, at + chrono::Duration::hours(hour));
-            let _ = self
-                .dynamo
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .key(attr::KEY, AttributeValue::S(key))
-                .send()
-                .await;
+            let bucket = bucket_key(lock_key, at + chrono::Duration::hours(hour));
+            for part in 0..MAX_PARTS {
+                let removed = self
+                    .dynamo
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key(attr::KEY, AttributeValue::S(part_key(&bucket, part)))
+                    .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                    .send()
+                    .await;
+                // A part follows only a full one.
+                let full = removed
+                    .is_ok_and(|out| out.attributes.is_some_and(|item| may_have_next_part(&item)));
+                if !full {
+                    break;
+                }
+            }
         }
     }
 
@@ -532,6 +604,25 @@ mod tests {
     }
 
     #[test]
+    fn long_free_text_is_clipped_to_keep_an_event_small() {
+        let mut e = Event::new(Kind::ForceUnlock, &"k".repeat(2048), "ops@host");
+        e.reason = Some("é".repeat(100_000));
+        e.operation = Some("apply -var x=".repeat(10_000));
+        e.removed = vec!["lease".repeat(1000); 100];
+        e.state_before = Some(HashMap::from([("etag".to_string(), "e".repeat(9000))]));
+        let json = e.to_json().unwrap();
+        assert!(json.len() <= MAX_EVENT_BYTES, "{}", json.len());
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert!(back.reason.unwrap().ends_with('…'));
+        assert_eq!(back.removed.len(), 4);
+        // Short text is kept as it is.
+        let mut e = Event::new(Kind::Run, "k", "ops@host");
+        e.operation = Some("apply".into());
+        let back: Event = serde_json::from_str(&e.to_json().unwrap()).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
     fn only_an_item_near_its_size_limit_may_have_a_next_part() {
         let item = |sizes: &[usize]| {
             HashMap::from([(
@@ -545,8 +636,8 @@ mod tests {
             )])
         };
         assert!(!may_have_next_part(&HashMap::new()));
-        assert!(!may_have_next_part(&item(&[250; 1000])));
-        assert!(may_have_next_part(&item(&[250; 1600])));
+        assert!(!may_have_next_part(&item(&[250; 500])));
+        assert!(may_have_next_part(&item(&[250; 520])));
     }
 
     #[test]

@@ -91,6 +91,41 @@ impl Dynamo {
         });
     }
 
+    /// Appends strings to the list `name` of an item, as tflock's history
+    /// does (`list_append`); false when the item cannot grow that much.
+    pub fn append(&self, table: &str, lock_id: &str, name: &str, values: Vec<String>) -> bool {
+        block_on(async {
+            let out = self
+                .client()
+                .update_item()
+                .table_name(table)
+                .key("LockID", AttributeValue::S(lock_id.into()))
+                .update_expression("SET #l = list_append(if_not_exists(#l, :empty), :new)")
+                .expression_attribute_names("#l", name)
+                .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(
+                    ":new",
+                    AttributeValue::L(values.into_iter().map(AttributeValue::S).collect()),
+                )
+                .send()
+                .await;
+            match out {
+                Ok(_) => true,
+                Err(e) => {
+                    let e = e.into_service_error();
+                    assert!(
+                        e.meta()
+                            .message()
+                            .unwrap_or("")
+                            .contains("maximum allowed size"),
+                        "append: {e:?}"
+                    );
+                    false
+                }
+            }
+        })
+    }
+
     pub fn scan(&self, table: &str) -> Vec<Item> {
         block_on(async {
             self.client()
