@@ -90,6 +90,82 @@ pub fn child_running(token: &str) -> Option<u32> {
         })
 }
 
+/// Plain terraform processes on this machine (not run by tflock: no
+/// `TFLOCK_TOKEN` in their environment) of user `uid`, working in `dir`,
+/// started no later than `before`: a terraform lock taken in that directory
+/// at `before` may be theirs. A process whose directory or environment we
+/// may not read counts: we cannot tell it is not one.
+pub fn plain_terraform(uid: u32, dir: &Path, before: chrono::DateTime<chrono::Utc>) -> Vec<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let boot = boot_time();
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found: Vec<u32> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let path = entry.path();
+            if pid == me
+                || std::fs::read_to_string(path.join("comm")).ok()?.trim_end() != "terraform"
+                || entry.metadata().ok()?.uid() != uid
+            {
+                return None;
+            }
+            // Started after `before` (with a second for the clocks'
+            // rounding): it cannot have taken the lock then.
+            if let (Some(boot), Some(ticks)) = (boot, start_ticks(&pid.to_string())) {
+                let hz = clock_ticks_per_second();
+                let started = boot
+                    + chrono::Duration::milliseconds(
+                        (ticks.parse::<u64>().ok()? * 1000 / hz) as i64,
+                    );
+                if started > before + chrono::Duration::seconds(1) {
+                    return None;
+                }
+            }
+            if let Ok(cwd) = std::fs::read_link(path.join("cwd"))
+                && cwd != dir
+            {
+                return None;
+            }
+            if let Ok(environ) = std::fs::read(path.join("environ"))
+                && environ
+                    .split(|b| *b == 0)
+                    .any(|var| var.starts_with(b"TFLOCK_TOKEN="))
+            {
+                return None;
+            }
+            Some(pid)
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// When this machine booted (`btime` in `/proc/stat`).
+fn boot_time() -> Option<chrono::DateTime<chrono::Utc>> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let secs = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse::<i64>()
+        .ok()?;
+    chrono::DateTime::from_timestamp(secs, 0)
+}
+
+fn clock_ticks_per_second() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| *t > 0)
+        .unwrap_or(100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +176,52 @@ mod tests {
         let parts: Vec<&str> = id.split(' ').collect();
         assert_eq!(parts.len(), 3, "{id}");
         assert!(parts.iter().all(|p| *p != "-"), "{id}");
+    }
+
+    #[test]
+    fn plain_terraform_is_found_by_name_user_directory_start_and_environment() {
+        let bin = tempfile::tempdir().unwrap();
+        let terraform = bin.path().join("terraform");
+        let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap();
+        std::os::unix::fs::symlink(sleep, &terraform).unwrap();
+        let here = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let start = |env: Option<&str>| {
+            let mut cmd = std::process::Command::new(&terraform);
+            cmd.arg("30").current_dir(here.path());
+            if let Some(token) = env {
+                cmd.env("TFLOCK_TOKEN", token);
+            }
+            cmd.spawn().unwrap()
+        };
+        let mut plain = start(None);
+        let mut guarded = start(Some("t"));
+        // Their name is terraform once they have exec'd.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while [&plain, &guarded].iter().any(|c| {
+            std::fs::read_to_string(format!("/proc/{}/comm", c.id()))
+                .ok()
+                .as_deref()
+                != Some("terraform\n")
+        }) {
+            assert!(std::time::Instant::now() < deadline, "never exec'd");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let uid = nix::unistd::getuid().as_raw();
+        let now = chrono::Utc::now();
+        assert_eq!(plain_terraform(uid, here.path(), now), [plain.id()]);
+        assert!(plain_terraform(uid, elsewhere.path(), now).is_empty());
+        assert!(plain_terraform(uid + 1, here.path(), now).is_empty());
+        let long_ago = now - chrono::Duration::minutes(1);
+        assert!(plain_terraform(uid, here.path(), long_ago).is_empty());
+        for child in [&mut plain, &mut guarded] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        assert!(plain_terraform(uid, here.path(), now).is_empty());
     }
 
     #[test]

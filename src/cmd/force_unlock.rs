@@ -49,6 +49,7 @@ pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> 
             history: &history,
             reporter,
             args,
+            workdir: &workdir,
             who: format!(
                 "{}@{}",
                 holder::user_name(&process_env),
@@ -69,6 +70,8 @@ struct Context<'a> {
     history: &'a History,
     reporter: &'a Reporter,
     args: &'a ForceUnlockArgs,
+    /// The terraform directory (where a plain terraform would run).
+    workdir: &'a std::path::Path,
     /// `user@host` of the operator, for the audit record.
     who: String,
 }
@@ -173,7 +176,10 @@ impl Context<'_> {
             if self.args.keep_terraform_lock {
                 notes.push(format!("{} kept (--keep-terraform-lock)", n.describe()));
             } else if n.lock().attributable_to(&record) {
-                plan.push(n);
+                match observe::plain_terraform_here(n.lock(), &record, self.workdir) {
+                    Some(why) => notes.push(format!("{} left in place: {why}", n.describe())),
+                    None => plan.push(n),
+                }
             } else {
                 notes.push(format!(
                     "{} is not the dead holder's; left in place",

@@ -69,6 +69,7 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
     let context = Context {
         reporter,
         target,
+        workdir,
         timing,
         holder,
         path,
@@ -84,6 +85,8 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
 struct Context<'a> {
     reporter: &'a Reporter,
     target: Target,
+    /// The terraform directory (`-chdir` applied).
+    workdir: std::path::PathBuf,
     timing: Timing,
     holder: Holder,
     path: std::path::PathBuf,
@@ -98,6 +101,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     let Context {
         reporter,
         target,
+        workdir,
         timing,
         holder,
         path,
@@ -145,7 +149,14 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     };
     let lease = acquired.lease.clone();
     if let Some(took) = &acquired.took_over {
-        let event = takeover(&table, &aws.s3(), &target, &holder, &lease, took, reporter).await;
+        let s3 = aws.s3();
+        let place = Place {
+            table: &table,
+            s3: &s3,
+            target: &target,
+            workdir: &workdir,
+        };
+        let event = takeover(&place, &holder, &lease, took, reporter).await;
         record(&history, &event, reporter).await;
     }
     // The state guard: what is there now against what the last release saw.
@@ -317,17 +328,30 @@ fn wait_event(err: &Error, lock_key: &str, holder: &Holder) -> Option<Event> {
     Some(event)
 }
 
+/// Where terraform's own locks of a taken-over lease are found.
+struct Place<'a> {
+    table: &'a LeaseTable,
+    s3: &'a crate::aws::S3,
+    target: &'a Target,
+    /// The terraform directory (where a plain terraform would run).
+    workdir: &'a std::path::Path,
+}
+
 /// After a takeover: removes the dead holder's terraform lock when it is
 /// attributable to it, and describes what was done for the history.
 async fn takeover(
-    table: &LeaseTable,
-    s3: &crate::aws::S3,
-    target: &Target,
+    place: &Place<'_>,
     holder: &Holder,
     lease: &crate::lock::Lease,
     took: &wait::TookOver,
     reporter: &Reporter,
 ) -> Event {
+    let Place {
+        table,
+        s3,
+        target,
+        workdir,
+    } = place;
     let previous = &took.previous;
     let mut event = Event::new(Kind::Takeover, &target.lock_key, &holder.who());
     event.operation = Some(holder.operation.clone());
@@ -348,6 +372,12 @@ async fn takeover(
                         "{} is not the dead holder's; left in place",
                         n.describe()
                     ));
+                    continue;
+                }
+                if let Some(why) =
+                    crate::lock::observe::plain_terraform_here(n.lock(), previous, workdir)
+                {
+                    reporter.warn(&format!("{} left in place: {why}", n.describe()));
                     continue;
                 }
                 match n.remove(table, s3).await {

@@ -42,6 +42,44 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
     }
 }
 
+/// Why terraform's lock, attributed to a dead holder by user, host and time
+/// alone (its heartbeat never recorded the lock's ID), may instead belong to
+/// a plain terraform run (not through tflock) by the same user in `dir` on
+/// this machine, still running and started before the lock was taken: the
+/// holder's own terraform dies with it, so a live one is someone else's,
+/// and removing its lock would let a second writer in. `None` when there is
+/// no such process, or this machine cannot tell (another host).
+pub fn plain_terraform_here(
+    lock: &super::record::TerraformLock,
+    lease: &LeaseRecord,
+    dir: &std::path::Path,
+) -> Option<String> {
+    if lease.terraform_lock_id.is_some() {
+        // Attributed by its ID, which the holder's own heartbeat recorded.
+        return None;
+    }
+    let (user, host) = lock.who.rsplit_once('@')?;
+    if host != crate::holder::host_name() {
+        return None;
+    }
+    let uid = nix::unistd::User::from_name(user).ok()??.uid.as_raw();
+    let pids = crate::process::plain_terraform(uid, dir, lock.created_at()?);
+    let list = pids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    (!pids.is_empty()).then(|| {
+        format!(
+            "it may be plain terraform's (pid {list}, by {user} in {}, started before the lock was taken), \
+             not the dead holder's; if it is still there once that terraform has ended, remove it with \
+             `tflock force-unlock {}`",
+            dir.display(),
+            lock.id
+        )
+    })
+}
+
 /// What an observation concluded.
 #[derive(Debug)]
 pub enum Verdict {

@@ -411,3 +411,90 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));
 }
+
+#[test]
+fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_and_time() {
+    // A holder on this host dies before any renewal recorded terraform's
+    // lock ID, so its lock can only be attributed by user@host and time. A
+    // plain terraform (not through tflock) by the same user, working in the
+    // same directory and started before that lock was taken, may be its
+    // owner: removing the lock under it would let a second writer in.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    let dead_lease = |name: &str| {
+        let log = f.path(&format!("{name}.log"));
+        let mut run = spawn(
+            f.tflock_in(&dir)
+                .args(["--lease", "2s", "run"])
+                .args(f.sigchild(&log, &["--sleep", "60"])),
+        );
+        wait_child_ready("the holder's child", &log);
+        kill_everything(&mut run);
+        let lease = f.lease_item(&key).unwrap();
+        assert!(!dynamo::has(&lease, "terraform_lock_id"), "{lease:?}");
+        dynamo::holder_field(&lease, "who")
+    };
+    let plant = |who: &str| {
+        let info = format!(
+            r#"{{"ID":"plain","Operation":"OperationTypeApply","Info":"","Who":"{who}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        f.dynamo.put(
+            &f.table,
+            std::collections::HashMap::from([
+                (
+                    "LockID".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
+                ),
+                (
+                    "Info".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::S(info),
+                ),
+            ]),
+        );
+    };
+    // A stand-in for plain terraform: `sleep` under the name terraform.
+    let terraform = f.path("bin/terraform");
+    std::fs::create_dir_all(terraform.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/bin/sleep", &terraform).unwrap();
+
+    let who = dead_lease("first");
+    let mut plain = std::process::Command::new(&terraform)
+        .arg("60")
+        .current_dir(&dir)
+        .env_remove("TFLOCK_TOKEN")
+        .spawn()
+        .unwrap();
+    wait_until("the stand-in to run", Duration::from_secs(10), || {
+        std::fs::read_to_string(format!("/proc/{}/comm", plain.id()))
+            .is_ok_and(|c| c.trim_end() == "terraform")
+    });
+    plant(&who);
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("may be plain terraform's (pid {}", plain.id())),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        f.dynamo.get(&f.table, &key).is_some(),
+        "the lock stays: {}",
+        stdout(&out)
+    );
+    assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
+
+    // Without it, the same kind of lock is the dead holder's, and goes.
+    plain.kill().unwrap();
+    plain.wait().unwrap();
+    let who = dead_lease("second");
+    plant(&who);
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        f.dynamo.get(&f.table, &key).is_none(),
+        "removed: {}",
+        stdout(&out)
+    );
+}
