@@ -199,14 +199,14 @@ mod tests {
         };
         let mut plain = start(None);
         let mut guarded = start(Some("t"));
-        // Their name is terraform once they have exec'd.
+        // Their name is terraform once they have exec'd, and their
+        // environment readable a moment later.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while [&plain, &guarded].iter().any(|c| {
-            std::fs::read_to_string(format!("/proc/{}/comm", c.id()))
-                .ok()
-                .as_deref()
-                != Some("terraform\n")
-        }) {
+        let execd = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "terraform\n")
+                && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|e| !e.is_empty())
+        };
+        while ![&plain, &guarded].iter().all(|c| execd(c.id())) {
             assert!(std::time::Instant::now() < deadline, "never exec'd");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
