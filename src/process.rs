@@ -90,51 +90,80 @@ pub fn child_running(token: &str) -> Option<u32> {
         })
 }
 
-/// Plain terraform processes on this machine (not run by tflock: no
-/// `TFLOCK_TOKEN` in their environment) of user `uid`, working in `dir`,
-/// started no later than `before`: a terraform lock taken in that directory
-/// at `before` may be theirs. A process whose directory or environment we
-/// may not read counts: we cannot tell it is not one.
-pub fn plain_terraform(uid: u32, dir: &Path, before: chrono::DateTime<chrono::Utc>) -> Vec<u32> {
-    use std::os::unix::fs::MetadataExt;
+/// Plain terraform processes on this machine that may hold a terraform
+/// lock taken at `before` in `dir`: named like terraform (or OpenTofu),
+/// owned by `uid` (any user when `None`), working in `dir`, started no
+/// later than a minute after `before` (a wide margin for clock steps: a
+/// process counted wrongly only keeps a lock), not the lease's own command
+/// (`TFLOCK_TOKEN` = `token`, whose liveness is judged apart) and not a
+/// tflock installed under terraform's name. A process whose details we may
+/// not read counts: we cannot tell it is not one. `Err` when this machine
+/// cannot list its processes well enough to tell (no `/proc`, or processes
+/// of other users hidden from us).
+pub fn plain_terraform(
+    uid: Option<u32>,
+    dir: &Path,
+    before: chrono::DateTime<chrono::Utc>,
+    token: &str,
+) -> Result<Vec<u32>, String> {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let boot = boot_time();
     let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
+    let my_exe = std::fs::read_link("/proc/self/exe").ok();
+    let entries = std::fs::read_dir("/proc").map_err(|e| format!("cannot list /proc: {e}"))?;
+    if let Some(why) = processes_hidden(uid) {
+        return Err(why);
+    }
+    let boot = boot_time();
+    let latest = before + chrono::Duration::seconds(60);
+    let needle = format!("TFLOCK_TOKEN={token}");
     let mut found: Vec<u32> = entries
         .flatten()
         .filter_map(|entry| {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let path = entry.path();
-            if pid == me
-                || std::fs::read_to_string(path.join("comm")).ok()?.trim_end() != "terraform"
-                || entry.metadata().ok()?.uid() != uid
+            if pid == me {
+                return None;
+            }
+            let stat = std::fs::read_to_string(path.join("stat")).ok();
+            // Gone, or a zombie (its parent died unreaped): holds nothing.
+            let state = stat
+                .as_deref()
+                .and_then(|s| s[s.rfind(')')? + 1..].split_whitespace().next());
+            if matches!(state, Some("Z" | "X")) {
+                return None;
+            }
+            match std::fs::read_to_string(path.join("comm")) {
+                Ok(comm) if !looks_like_terraform(comm.trim_end()) => return None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+                _ => {}
+            }
+            if let Some(uid) = uid
+                && real_and_effective_uid(&path).is_some_and(|(r, e)| r != uid && e != uid)
             {
                 return None;
             }
-            // Started after `before` (with a second for the clocks'
-            // rounding): it cannot have taken the lock then.
             if let (Some(boot), Some(ticks)) = (boot, start_ticks(&pid.to_string())) {
                 let hz = clock_ticks_per_second();
                 let started = boot
                     + chrono::Duration::milliseconds(
                         (ticks.parse::<u64>().ok()? * 1000 / hz) as i64,
                     );
-                if started > before + chrono::Duration::seconds(1) {
+                if started > latest {
                     return None;
                 }
             }
-            if let Ok(cwd) = std::fs::read_link(path.join("cwd"))
-                && cwd != dir
-            {
+            match std::fs::read_link(path.join("cwd")) {
+                Ok(cwd) if cwd != dir => return None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+                _ => {}
+            }
+            if my_exe.is_some() && std::fs::read_link(path.join("exe")).ok() == my_exe {
                 return None;
             }
             if let Ok(environ) = std::fs::read(path.join("environ"))
                 && environ
                     .split(|b| *b == 0)
-                    .any(|var| var.starts_with(b"TFLOCK_TOKEN="))
+                    .any(|var| var == needle.as_bytes())
             {
                 return None;
             }
@@ -142,7 +171,48 @@ pub fn plain_terraform(uid: u32, dir: &Path, before: chrono::DateTime<chrono::Ut
         })
         .collect();
     found.sort_unstable();
-    found
+    Ok(found)
+}
+
+/// terraform under its own name or a versioned or wrapped one
+/// (`terraform1.5.7`, `.terraform-wrap`), or OpenTofu; not terraform's
+/// language server, which takes no lock.
+fn looks_like_terraform(comm: &str) -> bool {
+    (comm.contains("terraform") && comm != "terraform-ls") || comm.starts_with("tofu")
+}
+
+/// The real and effective uid of a process (`Uid:` in its status).
+fn real_and_effective_uid(proc_dir: &Path) -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string(proc_dir.join("status")).ok()?;
+    let mut ids = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .map(|v| v.parse::<u32>().ok());
+    Some((ids.next()??, ids.next()??))
+}
+
+/// Why this process cannot see other users' processes: `/proc` mounted
+/// with `hidepid` (or `subset=pid`), and we are neither root nor `uid`.
+fn processes_hidden(uid: Option<u32>) -> Option<String> {
+    let me = nix::unistd::geteuid().as_raw();
+    if me == 0 || uid == Some(me) {
+        return None;
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let options = mounts.lines().find_map(|l| {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        (fields.get(4) == Some(&"/proc")).then(|| l.rsplit(' ').next().unwrap_or("").to_string())
+    })?;
+    options
+        .split(',')
+        .any(|o| {
+            matches!(
+                o,
+                "hidepid=1" | "hidepid=2" | "hidepid=noaccess" | "hidepid=invisible" | "subset=pid"
+            )
+        })
+        .then(|| format!("/proc hides other users' processes from this user ({options})"))
 }
 
 /// When this machine booted (`btime` in `/proc/stat`).
@@ -179,49 +249,77 @@ mod tests {
     }
 
     #[test]
-    fn plain_terraform_is_found_by_name_user_directory_start_and_environment() {
+    fn plain_terraform_is_found_by_name_user_directory_start_and_token() {
         let bin = tempfile::tempdir().unwrap();
-        let terraform = bin.path().join("terraform");
         let sleep = ["/bin/sleep", "/usr/bin/sleep"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .unwrap();
-        std::os::unix::fs::symlink(sleep, &terraform).unwrap();
         let here = tempfile::tempdir().unwrap();
         let elsewhere = tempfile::tempdir().unwrap();
-        let start = |env: Option<&str>| {
-            let mut cmd = std::process::Command::new(&terraform);
-            cmd.arg("30").current_dir(here.path());
-            if let Some(token) = env {
+        let start = |name: &str, token: Option<&str>| {
+            let program = bin.path().join(name);
+            if !program.exists() {
+                std::os::unix::fs::symlink(sleep, &program).unwrap();
+            }
+            let mut cmd = std::process::Command::new(program);
+            cmd.arg("30")
+                .current_dir(here.path())
+                .env_remove("TFLOCK_TOKEN");
+            if let Some(token) = token {
                 cmd.env("TFLOCK_TOKEN", token);
             }
             cmd.spawn().unwrap()
         };
-        let mut plain = start(None);
-        let mut guarded = start(Some("t"));
-        // Their name is terraform once they have exec'd, and their
-        // environment readable a moment later.
+        let mut plain = start("terraform", None);
+        let mut leased = start("terraform", Some("the-lease"));
+        let mut tofu = start("tofu", None);
+        let mut ls = start("terraform-ls", None);
+        let mut zombie = start("terraform", None);
+        let all = [&plain, &leased, &tofu, &ls, &zombie];
+        // Named as they are once they have exec'd, and their environment
+        // readable a moment later.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let execd = |pid: u32| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "terraform\n")
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| looks_like_terraform(c.trim_end()) || c.starts_with("terraform-ls"))
                 && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|e| !e.is_empty())
         };
-        while ![&plain, &guarded].iter().all(|c| execd(c.id())) {
+        while !all.iter().all(|c| execd(c.id())) {
             assert!(std::time::Instant::now() < deadline, "never exec'd");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // Killed and not waited for: a zombie until reaped.
+        zombie.kill().unwrap();
+        let state = |pid: u32| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            stat[stat.rfind(')').unwrap() + 2..].chars().next()
+        };
+        while state(zombie.id()) != Some('Z') {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let uid = nix::unistd::getuid().as_raw();
         let now = chrono::Utc::now();
-        assert_eq!(plain_terraform(uid, here.path(), now), [plain.id()]);
-        assert!(plain_terraform(uid, elsewhere.path(), now).is_empty());
-        assert!(plain_terraform(uid + 1, here.path(), now).is_empty());
-        let long_ago = now - chrono::Duration::minutes(1);
-        assert!(plain_terraform(uid, here.path(), long_ago).is_empty());
-        for child in [&mut plain, &mut guarded] {
+        let mut expected = vec![plain.id(), tofu.id()];
+        expected.sort_unstable();
+        let found =
+            |uid, dir: &Path, before, token| plain_terraform(uid, dir, before, token).unwrap();
+        assert_eq!(found(Some(uid), here.path(), now, "the-lease"), expected);
+        // Under another lease, a terraform is plain to this one.
+        let mut with_leased = vec![plain.id(), tofu.id(), leased.id()];
+        with_leased.sort_unstable();
+        assert_eq!(found(None, here.path(), now, "another"), with_leased);
+        assert!(found(Some(uid), elsewhere.path(), now, "the-lease").is_empty());
+        assert!(found(Some(uid + 1), here.path(), now, "the-lease").is_empty());
+        let long_ago = now - chrono::Duration::minutes(2);
+        assert!(found(Some(uid), here.path(), long_ago, "the-lease").is_empty());
+        for child in [&mut plain, &mut leased, &mut tofu, &mut ls] {
             child.kill().unwrap();
             child.wait().unwrap();
         }
-        assert!(plain_terraform(uid, here.path(), now).is_empty());
+        zombie.wait().unwrap();
+        assert!(found(Some(uid), here.path(), now, "the-lease").is_empty());
     }
 
     #[test]

@@ -42,42 +42,69 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
     }
 }
 
-/// Why terraform's lock, attributed to a dead holder by user, host and time
-/// alone (its heartbeat never recorded the lock's ID), may instead belong to
-/// a plain terraform run (not through tflock) by the same user in `dir` on
-/// this machine, still running and started before the lock was taken: the
-/// holder's own terraform dies with it, so a live one is someone else's,
-/// and removing its lock would let a second writer in. `None` when there is
-/// no such process, or this machine cannot tell (another host).
+/// Why terraform's lock, attributed to a dead holder by its user, host and
+/// time, may instead belong to a plain terraform run (not through tflock)
+/// by that user in `dir` on this machine, still running and started before
+/// the lock was taken; or why this machine cannot tell. Removing such a
+/// lock would let a second writer in. A recorded ID does not settle it: the
+/// holder's heartbeat records the lock of its user taken after its start,
+/// which a plain run may have won while the holder's terraform waited. The
+/// holder's own command (its token) is judged by [`alive_here`] instead.
+/// `None` when there is no such process, or the lock was taken on another
+/// host (whose processes no one here can see).
 pub fn plain_terraform_here(
     lock: &super::record::TerraformLock,
     lease: &LeaseRecord,
     dir: &std::path::Path,
 ) -> Option<String> {
-    if lease.terraform_lock_id.is_some() {
-        // Attributed by its ID, which the holder's own heartbeat recorded.
-        return None;
-    }
     let (user, host) = lock.who.rsplit_once('@')?;
     if host != crate::holder::host_name() {
         return None;
     }
-    let uid = nix::unistd::User::from_name(user).ok()??.uid.as_raw();
-    let pids = crate::process::plain_terraform(uid, dir, lock.created_at()?);
-    let list = pids
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    (!pids.is_empty()).then(|| {
-        format!(
-            "it may be plain terraform's (pid {list}, by {user} in {}, started before the lock was taken), \
-             not the dead holder's; if it is still there once that terraform has ended, remove it with \
-             `tflock force-unlock {}`",
-            dir.display(),
-            lock.id
-        )
-    })
+    let remedy = format!(
+        "if it is still there once that terraform has ended, it has no live owner on this host: \
+         remove it with `tflock force-unlock {}`",
+        lock.id
+    );
+    // The same boot in another pid namespace (a container sharing this
+    // hostname): its processes are not ours to see.
+    let here = crate::process::identity();
+    let mut here = here.split(' ');
+    let mut there = lease.process.as_deref().unwrap_or("").split(' ');
+    if let (Some(hb), Some(hn), Some(tb), Some(tn)) =
+        (here.next(), here.next(), there.next(), there.next())
+        && hb == tb
+        && hn != tn
+    {
+        return Some(format!(
+            "this host cannot tell whether a plain terraform holds it (the dead holder ran in another \
+             pid namespace, {tn}); {remedy}"
+        ));
+    }
+    // A user this machine does not know (a container's uid without a
+    // passwd entry): any user's terraform counts.
+    let uid = nix::unistd::User::from_name(user)
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw());
+    match crate::process::plain_terraform(uid, dir, lock.created_at()?, &lease.owner_token) {
+        Ok(pids) if pids.is_empty() => None,
+        Ok(pids) => {
+            let list = pids
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some(format!(
+                "it may be plain terraform's (pid {list}, working in {}, started before the lock was \
+                 taken), not the dead holder's; {remedy}",
+                dir.display()
+            ))
+        }
+        Err(why) => Some(format!(
+            "this host cannot tell whether a plain terraform holds it ({why}); {remedy}"
+        )),
+    }
 }
 
 /// What an observation concluded.

@@ -459,7 +459,6 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_an
     std::fs::create_dir_all(terraform.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink("/bin/sleep", &terraform).unwrap();
 
-    let who = dead_lease("first");
     let mut plain = std::process::Command::new(&terraform)
         .arg("60")
         .current_dir(&dir)
@@ -470,13 +469,18 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_an
         std::fs::read_to_string(format!("/proc/{}/comm", plain.id()))
             .is_ok_and(|c| c.trim_end() == "terraform")
     });
+    let who = dead_lease("first");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let said = stdout(&out);
+    let pid = plain.id().to_string();
     assert!(
-        stdout(&out).contains(&format!("may be plain terraform's (pid {}", plain.id())),
-        "{}",
-        stdout(&out)
+        said.contains("may be plain terraform's (pid ")
+            && said
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|word| word == pid),
+        "names the stand-in, pid {pid}: {said}"
     );
     assert!(
         f.dynamo.get(&f.table, &key).is_some(),
@@ -485,10 +489,30 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_an
     );
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
 
+    // A waiter taking the lease over leaves it too.
+    let who = dead_lease("second");
+    plant(&who);
+    let out = output(f.tflock_in(&dir).args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "30s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("may be plain terraform's (pid "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(f.dynamo.get(&f.table, &key).is_some(), "the lock stays");
+
     // Without it, the same kind of lock is the dead holder's, and goes.
     plain.kill().unwrap();
     plain.wait().unwrap();
-    let who = dead_lease("second");
+    let who = dead_lease("third");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
