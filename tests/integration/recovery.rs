@@ -339,6 +339,27 @@ fn a_holder_back_from_an_outage_keeps_its_lease_while_its_command_stops() {
     assert!(waiter_start > holder_exit, "never two commands at once");
 }
 
+/// Puts terraform's own lock item for `key`, taken now by `who`.
+fn plant_terraform_lock(f: &Fixture, key: &str, who: &str, id: &str) {
+    let info = format!(
+        r#"{{"ID":"{id}","Operation":"OperationTypeApply","Info":"","Who":"{who}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    );
+    f.dynamo.put(
+        &f.table,
+        std::collections::HashMap::from([
+            (
+                "LockID".to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(key.to_string()),
+            ),
+            (
+                "Info".to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(info),
+            ),
+        ]),
+    );
+}
+
 #[test]
 fn only_the_dead_holders_terraform_lock_is_removed() {
     let f = Fixture::new();
@@ -356,25 +377,7 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
         kill_everything(&mut run);
         f.lease_item(&key).unwrap()
     };
-    let plant = |who: &str, id: &str| {
-        let info = format!(
-            r#"{{"ID":"{id}","Operation":"OperationTypeApply","Info":"","Who":"{who}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        );
-        f.dynamo.put(
-            &f.table,
-            std::collections::HashMap::from([
-                (
-                    "LockID".to_string(),
-                    aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
-                ),
-                (
-                    "Info".to_string(),
-                    aws_sdk_dynamodb::types::AttributeValue::S(info),
-                ),
-            ]),
-        );
-    };
+    let plant = |who: &str, id: &str| plant_terraform_lock(&f, &key, who, id);
 
     // Someone else's terraform lock: left in place.
     dead_lease("gone-1");
@@ -435,25 +438,7 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_an
         assert!(!dynamo::has(&lease, "terraform_lock_id"), "{lease:?}");
         dynamo::holder_field(&lease, "who")
     };
-    let plant = |who: &str| {
-        let info = format!(
-            r#"{{"ID":"plain","Operation":"OperationTypeApply","Info":"","Who":"{who}","Version":"1.11.4","Created":"{}","Path":"{key}"}}"#,
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        );
-        f.dynamo.put(
-            &f.table,
-            std::collections::HashMap::from([
-                (
-                    "LockID".to_string(),
-                    aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
-                ),
-                (
-                    "Info".to_string(),
-                    aws_sdk_dynamodb::types::AttributeValue::S(info),
-                ),
-            ]),
-        );
-    };
+    let plant = |who: &str| plant_terraform_lock(&f, &key, who, "plain");
     // A stand-in for plain terraform: `sleep` under the name terraform.
     let terraform = f.path("bin/terraform");
     std::fs::create_dir_all(terraform.parent().unwrap()).unwrap();
