@@ -90,133 +90,165 @@ pub fn child_running(token: &str) -> Option<u32> {
         })
 }
 
+/// How long after a lock was taken a process that may hold it can have
+/// started, as this machine's clocks say: wide, for a clock stepped
+/// meanwhile (a process counted wrongly only keeps a lock).
+pub const STARTED_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
+
 /// Plain terraform processes on this machine that may hold a terraform
-/// lock taken at `before` in `dir`: named like terraform (or OpenTofu),
-/// owned by `uid` (any user when `None`), working in `dir`, started no
-/// later than a minute after `before` (a wide margin for clock steps: a
-/// process counted wrongly only keeps a lock), not the lease's own command
-/// (`TFLOCK_TOKEN` = `token`, whose liveness is judged apart) and not a
-/// tflock installed under terraform's name. A process whose details we may
-/// not read counts: we cannot tell it is not one. `Err` when this machine
-/// cannot list its processes well enough to tell (no `/proc`, or processes
-/// of other users hidden from us).
+/// lock taken at `taken` (unknown: any time) in `dir`: named like terraform
+/// (or OpenTofu), of any user (a container's terraform may run under a uid
+/// its `Who` does not name), working in `dir` (the same directory, however
+/// reached), started no later than [`STARTED_MARGIN`] after `taken`, not
+/// the lease's own command (`TFLOCK_TOKEN` = `token`, whose liveness is
+/// judged apart) and not a tflock installed under terraform's name. A
+/// process whose details we may not read counts: we cannot tell it is not
+/// one. `Err` when this machine cannot list its processes well enough to
+/// tell (no `/proc`, or other users' processes hidden from us).
 pub fn plain_terraform(
-    uid: Option<u32>,
     dir: &Path,
-    before: chrono::DateTime<chrono::Utc>,
+    taken: Option<chrono::DateTime<chrono::Utc>>,
     token: &str,
 ) -> Result<Vec<u32>, String> {
-    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let me = std::process::id();
-    let my_exe = std::fs::read_link("/proc/self/exe").ok();
-    let entries = std::fs::read_dir("/proc").map_err(|e| format!("cannot list /proc: {e}"))?;
-    if let Some(why) = processes_hidden(uid) {
+    use std::io::ErrorKind::NotFound;
+    use std::os::unix::fs::MetadataExt;
+    let cannot_list = |e: std::io::Error| format!("cannot list this machine's processes: {e}");
+    let dir = std::fs::metadata(dir)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if let Some(why) = processes_hidden() {
         return Err(why);
     }
+    let me = std::process::id();
+    let my_exe = std::fs::read_link("/proc/self/exe").ok();
     let boot = boot_time();
-    let latest = before + chrono::Duration::seconds(60);
+    let hz = clock_ticks_per_second();
     let needle = format!("TFLOCK_TOKEN={token}");
-    let mut found: Vec<u32> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let path = entry.path();
-            if pid == me {
-                return None;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").map_err(cannot_list)? {
+        let entry = entry.map_err(cannot_list)?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = entry.path();
+        if pid == me {
+            continue;
+        }
+        let stat = match std::fs::read_to_string(path.join("stat")) {
+            Err(e) if e.kind() == NotFound => continue,
+            stat => stat.ok(),
+        };
+        let fields: Vec<&str> = stat
+            .as_deref()
+            .and_then(|s| {
+                s.rfind(')')
+                    .map(|end| s[end + 1..].split_whitespace().collect())
+            })
+            .unwrap_or_default();
+        // A zombie (exited, its parent has not reaped it) holds nothing,
+        // unless it is a leader whose other threads still run.
+        if matches!(fields.first(), Some(&"Z" | &"X")) && threads(&path) <= 1 {
+            continue;
+        }
+        if !may_be_terraform(&path) {
+            continue;
+        }
+        if let (Some(boot), Some(taken), Some(ticks)) = (
+            boot,
+            taken,
+            fields.get(19).and_then(|t| t.parse::<i64>().ok()),
+        ) {
+            let started = boot + chrono::Duration::milliseconds(ticks.saturating_mul(1000) / hz);
+            if started > taken + STARTED_MARGIN {
+                continue;
             }
-            let stat = std::fs::read_to_string(path.join("stat")).ok();
-            // Gone, or a zombie (its parent died unreaped): holds nothing.
-            let state = stat
-                .as_deref()
-                .and_then(|s| s[s.rfind(')')? + 1..].split_whitespace().next());
-            if matches!(state, Some("Z" | "X")) {
-                return None;
-            }
-            match std::fs::read_to_string(path.join("comm")) {
-                Ok(comm) if !looks_like_terraform(comm.trim_end()) => return None,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-                _ => {}
-            }
-            if let Some(uid) = uid
-                && real_and_effective_uid(&path).is_some_and(|(r, e)| r != uid && e != uid)
-            {
-                return None;
-            }
-            if let (Some(boot), Some(ticks)) = (boot, start_ticks(&pid.to_string())) {
-                let hz = clock_ticks_per_second();
-                let started = boot
-                    + chrono::Duration::milliseconds(
-                        (ticks.parse::<u64>().ok()? * 1000 / hz) as i64,
-                    );
-                if started > latest {
-                    return None;
-                }
-            }
-            match std::fs::read_link(path.join("cwd")) {
-                Ok(cwd) if cwd != dir => return None,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-                _ => {}
-            }
-            if my_exe.is_some() && std::fs::read_link(path.join("exe")).ok() == my_exe {
-                return None;
-            }
-            if let Ok(environ) = std::fs::read(path.join("environ"))
-                && environ
-                    .split(|b| *b == 0)
-                    .any(|var| var == needle.as_bytes())
-            {
-                return None;
-            }
-            Some(pid)
-        })
-        .collect();
+        }
+        // Its working directory, compared by device and inode: the same
+        // directory through another path (a bind mount, a symlink) is it.
+        match std::fs::metadata(path.join("cwd")) {
+            Ok(cwd) if (cwd.dev(), cwd.ino()) != dir => continue,
+            Err(e) if e.kind() == NotFound => continue,
+            _ => {}
+        }
+        if my_exe.is_some() && std::fs::read_link(path.join("exe")).ok() == my_exe {
+            continue;
+        }
+        if let Ok(environ) = std::fs::read(path.join("environ"))
+            && environ
+                .split(|b| *b == 0)
+                .any(|var| var == needle.as_bytes())
+        {
+            continue;
+        }
+        found.push(pid);
+    }
     found.sort_unstable();
     Ok(found)
 }
 
-/// terraform under its own name or a versioned or wrapped one
-/// (`terraform1.5.7`, `.terraform-wrap`), or OpenTofu; not terraform's
-/// language server, which takes no lock.
-fn looks_like_terraform(comm: &str) -> bool {
-    (comm.contains("terraform") && comm != "terraform-ls") || comm.starts_with("tofu")
+/// Whether a process may be terraform: its name (cut to 15 bytes by the
+/// kernel), its executable's or its first argument's file name looks like
+/// terraform (`terraform1.5.7`, `.terraform-wrap`, `hashicorp-terraform`)
+/// or OpenTofu, and is not terraform's language server (which takes no
+/// lock). When none can be read, it may be.
+fn may_be_terraform(proc_dir: &Path) -> bool {
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let names: Vec<String> = [
+        std::fs::read_to_string(proc_dir.join("comm"))
+            .ok()
+            .map(|c| c.trim_end().to_string()),
+        std::fs::read_link(proc_dir.join("exe"))
+            .ok()
+            .map(|p| base(&p.to_string_lossy())),
+        std::fs::read(proc_dir.join("cmdline")).ok().and_then(|c| {
+            c.split(|b| *b == 0)
+                .next()
+                .filter(|a| !a.is_empty())
+                .map(|a| base(&String::from_utf8_lossy(a)))
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    names.is_empty()
+        || names.iter().any(|n| {
+            (n.contains("terraform") && !n.starts_with("terraform-ls")) || n.contains("tofu")
+        })
 }
 
-/// The real and effective uid of a process (`Uid:` in its status).
-fn real_and_effective_uid(proc_dir: &Path) -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string(proc_dir.join("status")).ok()?;
-    let mut ids = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .map(|v| v.parse::<u32>().ok());
-    Some((ids.next()??, ids.next()??))
+/// Threads of a process (`Threads:` in its status); 0 when unreadable.
+fn threads(proc_dir: &Path) -> u32 {
+    std::fs::read_to_string(proc_dir.join("status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
-/// Why this process cannot see other users' processes: `/proc` mounted
-/// with `hidepid` (or `subset=pid`), and we are neither root nor `uid`.
-fn processes_hidden(uid: Option<u32>) -> Option<String> {
-    let me = nix::unistd::geteuid().as_raw();
-    if me == 0 || uid == Some(me) {
+/// Why this process cannot see every process on this machine: not root,
+/// and the first process's details are hidden from it (`/proc` mounted
+/// with `hidepid`, or this is not the machine's own process list).
+fn processes_hidden() -> Option<String> {
+    if nix::unistd::geteuid().is_root() {
         return None;
     }
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let options = mounts.lines().find_map(|l| {
-        let fields: Vec<&str> = l.split_whitespace().collect();
-        (fields.get(4) == Some(&"/proc")).then(|| l.rsplit(' ').next().unwrap_or("").to_string())
-    })?;
-    options
-        .split(',')
-        .any(|o| {
-            matches!(
-                o,
-                "hidepid=1" | "hidepid=2" | "hidepid=noaccess" | "hidepid=invisible" | "subset=pid"
-            )
-        })
-        .then(|| format!("/proc hides other users' processes from this user ({options})"))
+    match std::fs::read_to_string("/proc/1/status") {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "other users' processes are hidden from this user (/proc/1/status: {e})"
+        )),
+    }
 }
 
 /// When this machine booted (`btime` in `/proc/stat`).
-fn boot_time() -> Option<chrono::DateTime<chrono::Utc>> {
+pub fn boot_time() -> Option<chrono::DateTime<chrono::Utc>> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let secs = stat
         .lines()
@@ -227,11 +259,10 @@ fn boot_time() -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(secs, 0)
 }
 
-fn clock_ticks_per_second() -> u64 {
+fn clock_ticks_per_second() -> i64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()
-        .and_then(|t| u64::try_from(t).ok())
         .filter(|t| *t > 0)
         .unwrap_or(100)
 }
@@ -249,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_terraform_is_found_by_name_user_directory_start_and_token() {
+    fn plain_terraform_is_found_by_name_directory_start_and_token() {
         let bin = tempfile::tempdir().unwrap();
         let sleep = ["/bin/sleep", "/usr/bin/sleep"]
             .into_iter()
@@ -282,7 +313,7 @@ mod tests {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let execd = |pid: u32| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| looks_like_terraform(c.trim_end()) || c.starts_with("terraform-ls"))
+                .is_ok_and(|c| c.starts_with("terraform") || c.starts_with("tofu"))
                 && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|e| !e.is_empty())
         };
         while !all.iter().all(|c| execd(c.id())) {
@@ -299,27 +330,28 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "never a zombie");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let uid = nix::unistd::getuid().as_raw();
-        let now = chrono::Utc::now();
+        let now = Some(chrono::Utc::now());
         let mut expected = vec![plain.id(), tofu.id()];
         expected.sort_unstable();
-        let found =
-            |uid, dir: &Path, before, token| plain_terraform(uid, dir, before, token).unwrap();
-        assert_eq!(found(Some(uid), here.path(), now, "the-lease"), expected);
+        let found = |dir: &Path, taken, token| plain_terraform(dir, taken, token).unwrap();
+        assert_eq!(found(here.path(), now, "the-lease"), expected);
+        // The same directory through a symlink; no time known.
+        let link = elsewhere.path().join("link");
+        std::os::unix::fs::symlink(here.path(), &link).unwrap();
+        assert_eq!(found(&link, None, "the-lease"), expected);
         // Under another lease, a terraform is plain to this one.
         let mut with_leased = vec![plain.id(), tofu.id(), leased.id()];
         with_leased.sort_unstable();
-        assert_eq!(found(None, here.path(), now, "another"), with_leased);
-        assert!(found(Some(uid), elsewhere.path(), now, "the-lease").is_empty());
-        assert!(found(Some(uid + 1), here.path(), now, "the-lease").is_empty());
-        let long_ago = now - chrono::Duration::minutes(2);
-        assert!(found(Some(uid), here.path(), long_ago, "the-lease").is_empty());
+        assert_eq!(found(here.path(), now, "another"), with_leased);
+        assert!(found(elsewhere.path(), now, "the-lease").is_empty());
+        let long_ago = now.map(|t| t - STARTED_MARGIN - chrono::Duration::minutes(1));
+        assert!(found(here.path(), long_ago, "the-lease").is_empty());
         for child in [&mut plain, &mut leased, &mut tofu, &mut ls] {
             child.kill().unwrap();
             child.wait().unwrap();
         }
         zombie.wait().unwrap();
-        assert!(found(Some(uid), here.path(), now, "the-lease").is_empty());
+        assert!(found(here.path(), now, "the-lease").is_empty());
     }
 
     #[test]

@@ -44,50 +44,62 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
 
 /// Why terraform's lock, attributed to a dead holder by its user, host and
 /// time, may instead belong to a plain terraform run (not through tflock)
-/// by that user in `dir` on this machine, still running and started before
-/// the lock was taken; or why this machine cannot tell. Removing such a
-/// lock would let a second writer in. A recorded ID does not settle it: the
-/// holder's heartbeat records the lock of its user taken after its start,
-/// which a plain run may have won while the holder's terraform waited. The
-/// holder's own command (its token) is judged by [`alive_here`] instead.
-/// `None` when there is no such process, or the lock was taken on another
-/// host (whose processes no one here can see).
+/// in `dir` on this machine, still running; or why this machine cannot
+/// tell. Removing such a lock would let a second writer in. A recorded ID
+/// does not settle it: the holder's heartbeat records the lock of its user
+/// taken after its start, which a plain run may have won while the holder's
+/// terraform waited. The holder's own command (its token) is judged by
+/// [`alive_here`] instead. `None` when there is no such process, or the
+/// lock was taken on a machine of another name (whose processes no one
+/// here can see: DESIGN §6 leaves that to the operator).
 pub fn plain_terraform_here(
     lock: &super::record::TerraformLock,
     lease: &LeaseRecord,
     dir: &std::path::Path,
 ) -> Option<String> {
-    let (user, host) = lock.who.rsplit_once('@')?;
+    let host = lock
+        .who
+        .rsplit_once('@')
+        .map_or(lease.host.as_str(), |(_, host)| host);
     if host != crate::holder::host_name() {
         return None;
     }
-    let remedy = format!(
-        "if it is still there once that terraform has ended, it has no live owner on this host: \
-         remove it with `tflock force-unlock {}`",
-        lock.id
-    );
-    // The same boot in another pid namespace (a container sharing this
-    // hostname): its processes are not ours to see.
-    let here = crate::process::identity();
-    let mut here = here.split(' ');
-    let mut there = lease.process.as_deref().unwrap_or("").split(' ');
-    if let (Some(hb), Some(hn), Some(tb), Some(tn)) =
-        (here.next(), here.next(), there.next(), there.next())
-        && hb == tb
-        && hn != tn
+    let taken = lock.created_at();
+    let cannot_tell = |why: String| {
+        Some(format!(
+            "this host cannot tell whether a plain terraform holds it ({why}); check on {host} \
+             that no terraform of this state runs, then remove it with `tflock force-unlock {}`",
+            lock.id
+        ))
+    };
+    // The holder's boot and pid namespace against ours.
+    let ours = crate::process::identity();
+    let mut ours = ours.split(' ');
+    let mut theirs = lease.process.as_deref().unwrap_or("").split(' ');
+    if let (Some(our_boot), Some(our_ns), Some(boot), Some(ns)) =
+        (ours.next(), ours.next(), theirs.next(), theirs.next())
+        && boot != "-"
+        && our_boot != "-"
     {
-        return Some(format!(
-            "this host cannot tell whether a plain terraform holds it (the dead holder ran in another \
-             pid namespace, {tn}); {remedy}"
-        ));
+        if boot != our_boot {
+            // This machine booted since the lock was taken: nothing that
+            // held it runs any more. Otherwise another machine has our name.
+            let rebooted = crate::process::boot_time()
+                .zip(taken)
+                .is_some_and(|(booted, taken)| booted > taken);
+            return if rebooted {
+                None
+            } else {
+                cannot_tell("the dead holder ran on another machine of this name".into())
+            };
+        }
+        if ns != our_ns {
+            return cannot_tell(format!(
+                "the dead holder ran in another pid namespace of this machine, {ns}"
+            ));
+        }
     }
-    // A user this machine does not know (a container's uid without a
-    // passwd entry): any user's terraform counts.
-    let uid = nix::unistd::User::from_name(user)
-        .ok()
-        .flatten()
-        .map(|u| u.uid.as_raw());
-    match crate::process::plain_terraform(uid, dir, lock.created_at()?, &lease.owner_token) {
+    match crate::process::plain_terraform(dir, taken, &lease.owner_token) {
         Ok(pids) if pids.is_empty() => None,
         Ok(pids) => {
             let list = pids
@@ -96,14 +108,14 @@ pub fn plain_terraform_here(
                 .collect::<Vec<_>>()
                 .join(", ");
             Some(format!(
-                "it may be plain terraform's (pid {list}, working in {}, started before the lock was \
-                 taken), not the dead holder's; {remedy}",
-                dir.display()
+                "it may be plain terraform's (pid {list}, in {}), not the dead holder's; once that \
+                 terraform has ended, a lock still there has no owner running in this directory: \
+                 remove it with `tflock force-unlock {}`",
+                dir.display(),
+                lock.id
             ))
         }
-        Err(why) => Some(format!(
-            "this host cannot tell whether a plain terraform holds it ({why}); {remedy}"
-        )),
+        Err(why) => cannot_tell(why),
     }
 }
 

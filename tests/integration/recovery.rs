@@ -415,64 +415,102 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
     assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));
 }
 
+/// A process killed (and reaped) when dropped, so a failing test leaves
+/// none behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
-fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_and_time() {
-    // A holder on this host dies before any renewal recorded terraform's
-    // lock ID, so its lock can only be attributed by user@host and time. A
-    // plain terraform (not through tflock) by the same user, working in the
-    // same directory and started before that lock was taken, may be its
-    // owner: removing the lock under it would let a second writer in.
+fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_holder() {
+    // A holder on this host dies; terraform's lock is attributed to it by
+    // user@host and time, or by an ID its heartbeat recorded (the lock of
+    // its user taken after its start). A plain terraform (not through
+    // tflock) working in the same directory may be that lock's owner:
+    // removing the lock under it would let a second writer in.
     let f = Fixture::new();
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    let dead_lease = |name: &str| {
+    let plant = |who: &str| plant_terraform_lock(&f, &key, who, "plain");
+    let holder = |name: &str| {
         let log = f.path(&format!("{name}.log"));
-        let mut run = spawn(
+        let run = spawn(
             f.tflock_in(&dir)
                 .args(["--lease", "2s", "run"])
-                .args(f.sigchild(&log, &["--sleep", "60"])),
+                .args(f.sigchild(&log, &["--sleep", "600"])),
         );
         wait_child_ready("the holder's child", &log);
+        let who = dynamo::holder_field(&f.lease_item(&key).unwrap(), "who");
+        (run, who)
+    };
+    let dead_lease = |name: &str| {
+        let (mut run, who) = holder(name);
         kill_everything(&mut run);
         let lease = f.lease_item(&key).unwrap();
         assert!(!dynamo::has(&lease, "terraform_lock_id"), "{lease:?}");
-        dynamo::holder_field(&lease, "who")
+        who
     };
-    let plant = |who: &str| plant_terraform_lock(&f, &key, who, "plain");
     // A stand-in for plain terraform: `sleep` under the name terraform.
     let terraform = f.path("bin/terraform");
     std::fs::create_dir_all(terraform.parent().unwrap()).unwrap();
-    std::os::unix::fs::symlink("/bin/sleep", &terraform).unwrap();
-
-    let mut plain = std::process::Command::new(&terraform)
-        .arg("60")
-        .current_dir(&dir)
-        .env_remove("TFLOCK_TOKEN")
-        .spawn()
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
         .unwrap();
+    std::os::unix::fs::symlink(sleep, &terraform).unwrap();
+    let mut plain = Running(
+        std::process::Command::new(&terraform)
+            .arg("600")
+            .current_dir(&dir)
+            .env_remove("TFLOCK_TOKEN")
+            .spawn()
+            .unwrap(),
+    );
+    let pid = plain.0.id().to_string();
     wait_until("the stand-in to run", Duration::from_secs(10), || {
-        std::fs::read_to_string(format!("/proc/{}/comm", plain.id()))
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|c| c.trim_end() == "terraform")
     });
+    let kept = |out: &std::process::Output, said: String| {
+        assert_eq!(code(out), 0, "{}{}", stdout(out), stderr(out));
+        assert!(
+            said.contains("may be plain terraform's (pid ")
+                && said
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|word| word == pid),
+            "names the stand-in, pid {pid}: {said}"
+        );
+        assert!(f.dynamo.get(&f.table, &key).is_some(), "the lock stays");
+    };
+
+    // Attributed by user@host and time.
     let who = dead_lease("first");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
-    let said = stdout(&out);
-    let pid = plain.id().to_string();
-    assert!(
-        said.contains("may be plain terraform's (pid ")
-            && said
-                .split(|c: char| !c.is_ascii_digit())
-                .any(|word| word == pid),
-        "names the stand-in, pid {pid}: {said}"
-    );
-    assert!(
-        f.dynamo.get(&f.table, &key).is_some(),
-        "the lock stays: {}",
-        stdout(&out)
-    );
+    kept(&out, stdout(&out));
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
+
+    // Attributed by the ID the holder's heartbeat recorded.
+    let (mut run, who) = holder("recorded");
+    plant(&who);
+    wait_until(
+        "the heartbeat to record the lock",
+        Duration::from_secs(20),
+        || {
+            f.lease_item(&key).is_some_and(|i| {
+                dynamo::has(&i, "terraform_lock_id")
+                    && dynamo::s(&i, "terraform_lock_id") == "plain"
+            })
+        },
+    );
+    kill_everything(&mut run);
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    kept(&out, stdout(&out));
 
     // A waiter taking the lease over leaves it too.
     let who = dead_lease("second");
@@ -485,18 +523,12 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_by_user_an
         "--",
         "true",
     ]));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("may be plain terraform's (pid "),
-        "{}",
-        stderr(&out)
-    );
-    assert!(f.dynamo.get(&f.table, &key).is_some(), "the lock stays");
+    kept(&out, stderr(&out));
 
     // Without it, the same kind of lock is the dead holder's, and goes.
-    plain.kill().unwrap();
-    plain.wait().unwrap();
+    plain.0.kill().unwrap();
+    plain.0.wait().unwrap();
     let who = dead_lease("third");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
