@@ -150,8 +150,12 @@ pub fn plain_terraform(
             })
             .unwrap_or_default();
         // A zombie (exited, its parent has not reaped it) holds nothing,
-        // unless it is a leader whose other threads still run.
-        if matches!(fields.first(), Some(&"Z" | &"X")) && threads(&path) <= 1 {
+        // unless it is a leader whose other threads still run: that one
+        // counts (its directory is no longer readable).
+        if matches!(fields.first(), Some(&"Z" | &"X")) {
+            if threads(&path) > 1 && may_be_terraform(&path) {
+                found.push(pid);
+            }
             continue;
         }
         if !may_be_terraform(&path) {
@@ -232,19 +236,41 @@ fn threads(proc_dir: &Path) -> u32 {
         .unwrap_or(0)
 }
 
-/// Why this process cannot see every process on this machine: not root,
-/// and the first process's details are hidden from it (`/proc` mounted
-/// with `hidepid`, or this is not the machine's own process list).
+/// Why this process cannot see every process on this machine: `/proc`
+/// mounted with `hidepid` (other users' processes hidden, or their details
+/// unreadable) and no `CAP_SYS_PTRACE`, which alone lifts that (root
+/// without it, in a container, sees other users' processes no better).
 fn processes_hidden() -> Option<String> {
-    if nix::unistd::geteuid().is_root() {
+    let mounts = match std::fs::read_to_string("/proc/self/mountinfo") {
+        Ok(m) => m,
+        Err(e) => return Some(format!("cannot read /proc/self/mountinfo: {e}")),
+    };
+    // The last mount on /proc is the one seen (a later one covers it).
+    let options = mounts
+        .lines()
+        .rev()
+        .find(|l| l.split_whitespace().nth(4) == Some("/proc"))
+        .unwrap_or("");
+    let hidepid = options
+        .split([' ', ','])
+        .filter_map(|o| o.strip_prefix("hidepid="))
+        .any(|v| !matches!(v, "0" | "off"));
+    if !hidepid || has_capability(19) {
         return None;
     }
-    match std::fs::read_to_string("/proc/1/status") {
-        Ok(_) => None,
-        Err(e) => Some(format!(
-            "other users' processes are hidden from this user (/proc/1/status: {e})"
-        )),
-    }
+    Some("/proc hides other users' processes (hidepid) and tflock lacks CAP_SYS_PTRACE".into())
+}
+
+/// Whether this process holds the capability numbered `bit` (`CapEff`).
+fn has_capability(bit: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << bit) != 0)
 }
 
 /// When this machine booted (`btime` in `/proc/stat`).

@@ -72,32 +72,29 @@ pub fn plain_terraform_here(
             lock.id
         ))
     };
-    // The holder's boot and pid namespace against ours.
+    // The holder's boot and pid namespace against ours ("-": unreadable).
     let ours = crate::process::identity();
-    let mut ours = ours.split(' ');
-    let mut theirs = lease.process.as_deref().unwrap_or("").split(' ');
-    if let (Some(our_boot), Some(our_ns), Some(boot), Some(ns)) =
-        (ours.next(), ours.next(), theirs.next(), theirs.next())
-        && boot != "-"
-        && our_boot != "-"
-    {
-        if boot != our_boot {
-            // This machine booted since the lock was taken: nothing that
-            // held it runs any more. Otherwise another machine has our name.
-            let rebooted = crate::process::boot_time()
-                .zip(taken)
-                .is_some_and(|(booted, taken)| booted > taken);
-            return if rebooted {
-                None
-            } else {
-                cannot_tell("the dead holder ran on another machine of this name".into())
-            };
-        }
-        if ns != our_ns {
-            return cannot_tell(format!(
-                "the dead holder ran in another pid namespace of this machine, {ns}"
-            ));
-        }
+    let ours: Vec<&str> = ours.split(' ').collect();
+    let theirs: Vec<&str> = lease.process.as_deref().unwrap_or("").split(' ').collect();
+    let (Some(&our_boot), Some(&our_ns), Some(&boot), Some(&ns)) =
+        (ours.first(), ours.get(1), theirs.first(), theirs.get(1))
+    else {
+        return cannot_tell("the lease does not say which process held it".into());
+    };
+    if boot != "-" && our_boot != "-" && boot != our_boot {
+        // This machine before it rebooted, or another machine with this
+        // name: nothing here tells which, and the other's processes are
+        // not ours to see.
+        return cannot_tell(
+            "the dead holder ran in another boot: this machine has rebooted since, or another \
+             machine has this name"
+                .into(),
+        );
+    } else if ns == "-" || our_ns == "-" || ns != our_ns {
+        return cannot_tell(format!(
+            "the dead holder ran in another pid namespace of this machine ({ns}), whose processes \
+             are not all visible here"
+        ));
     }
     match crate::process::plain_terraform(dir, taken, &lease.owner_token) {
         Ok(pids) if pids.is_empty() => None,

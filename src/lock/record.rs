@@ -737,6 +737,53 @@ mod tests {
     }
 
     #[test]
+    fn a_holder_in_another_boot_or_pid_namespace_cannot_be_judged_here() {
+        let host = crate::holder::host_name();
+        let mut lease = LeaseRecord::from_item(&sample()).unwrap();
+        lease.host = host.clone();
+        let lock = TerraformLock {
+            id: "x".into(),
+            operation: "OperationTypeApply".into(),
+            info: String::new(),
+            who: format!("alice@{host}"),
+            version: "1.11.4".into(),
+            created: chrono::Utc::now().to_rfc3339(),
+            path: "b/k".into(),
+            path_key: "b/k".into(),
+            raw_info: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ours = crate::process::identity();
+        let ours: Vec<&str> = ours.split(' ').collect();
+        let judge = |process: Option<String>| {
+            let lease = LeaseRecord {
+                process,
+                ..lease.clone()
+            };
+            crate::lock::observe::plain_terraform_here(&lock, &lease, dir.path())
+        };
+        let said = |process: Option<String>| judge(process).unwrap_or_default();
+        assert!(said(Some(format!("another-boot {} 1", ours[1]))).contains("another boot"));
+        assert!(said(Some(format!("{} pid:[1] 1", ours[0]))).contains("another pid namespace"));
+        assert!(said(None).contains("does not say"));
+        // Ours: nothing runs in that directory.
+        assert_eq!(judge(Some(format!("{} {} 1", ours[0], ours[1]))), None);
+        // Taken on another machine: not ours to judge.
+        let elsewhere = TerraformLock {
+            who: "alice@elsewhere".into(),
+            ..lock.clone()
+        };
+        let lease_here = LeaseRecord {
+            process: None,
+            ..lease.clone()
+        };
+        assert_eq!(
+            crate::lock::observe::plain_terraform_here(&elsewhere, &lease_here, dir.path()),
+            None
+        );
+    }
+
+    #[test]
     fn terraform_locks_are_attributed_only_to_their_holder() {
         let lease = LeaseRecord::from_item(&sample()).unwrap();
         let lock = |who: &str, created: &str, id: &str| TerraformLock {

@@ -437,11 +437,11 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
     let plant = |who: &str| plant_terraform_lock(&f, &key, who, "plain");
-    let holder = |name: &str| {
+    let holder = |name: &str, lease: &str| {
         let log = f.path(&format!("{name}.log"));
         let run = spawn(
             f.tflock_in(&dir)
-                .args(["--lease", "2s", "run"])
+                .args(["--lease", lease, "run"])
                 .args(f.sigchild(&log, &["--sleep", "600"])),
         );
         wait_child_ready("the holder's child", &log);
@@ -449,7 +449,7 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
         (run, who)
     };
     let dead_lease = |name: &str| {
-        let (mut run, who) = holder(name);
+        let (mut run, who) = holder(name, "2s");
         kill_everything(&mut run);
         let lease = f.lease_item(&key).unwrap();
         assert!(!dynamo::has(&lease, "terraform_lock_id"), "{lease:?}");
@@ -495,8 +495,9 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
     kept(&out, stdout(&out));
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
 
-    // Attributed by the ID the holder's heartbeat recorded.
-    let (mut run, who) = holder("recorded");
+    // Attributed by the ID the holder's heartbeat recorded (a longer lease:
+    // the heartbeat looks for terraform's lock a bounded number of times).
+    let (mut run, who) = holder("recorded", "6s");
     plant(&who);
     wait_until(
         "the heartbeat to record the lock",
