@@ -116,6 +116,9 @@ pub struct Event {
     /// What was removed: "lease (fence 7)", "terraform lock 386e…".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// terraform locks a recovery left in place, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
     /// Takeover / verified force-unlock: how long the holder was observed silent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_ms: Option<u64>,
@@ -144,6 +147,7 @@ impl Event {
             previous_fence: None,
             reason: None,
             removed: Vec::new(),
+            kept: Vec::new(),
             observed_ms: None,
             state_before: None,
             state_after: None,
@@ -200,10 +204,12 @@ impl Event {
         .into_iter()
         .flatten()
         .chain(clipped.removed.iter_mut())
+        .chain(clipped.kept.iter_mut())
         {
             clip(text, 256);
         }
         clipped.removed.truncate(4);
+        clipped.kept.truncate(2);
         for map in [clipped.state_before.as_mut(), clipped.state_after.as_mut()]
             .into_iter()
             .flatten()
@@ -609,6 +615,7 @@ mod tests {
         e.reason = Some("é".repeat(100_000));
         e.operation = Some("apply -var x=".repeat(10_000));
         e.removed = vec!["lease".repeat(1000); 100];
+        e.kept = vec!["kept".repeat(1000); 100];
         e.state_before = Some(HashMap::from([("etag".to_string(), "e".repeat(9000))]));
         let json = e.to_json().unwrap();
         assert!(json.len() <= MAX_EVENT_BYTES, "{}", json.len());

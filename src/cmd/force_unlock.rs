@@ -172,12 +172,18 @@ impl Context<'_> {
         // dead holder's (unless kept).
         let mut notes = Vec::new();
         let mut plan = Vec::new();
+        // The dead holder's terraform locks left in place, for the audit.
+        let mut kept = Vec::new();
         for n in &natives {
             if self.args.keep_terraform_lock {
                 notes.push(format!("{} kept (--keep-terraform-lock)", n.describe()));
+                kept.push(format!("{} (--keep-terraform-lock)", n.describe()));
             } else if n.lock().attributable_to(&record) {
                 match observe::plain_terraform_here(n.lock(), &record, self.workdir) {
-                    Some(why) => notes.push(format!("{} left in place: {why}", n.describe())),
+                    Some(why) => {
+                        notes.push(format!("{} left in place: {why}", n.describe()));
+                        kept.push(format!("{}: {why}", n.describe()));
+                    }
                     None => plan.push(n),
                 }
             } else {
@@ -200,6 +206,7 @@ impl Context<'_> {
         event.previous_fence = Some(record.fence);
         event.observed_ms = history::millis(observed);
         event.removed = removed.clone();
+        event.kept = kept;
         self.audit(event.clone()).await?;
 
         match self

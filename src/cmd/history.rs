@@ -113,6 +113,9 @@ fn describe(e: &Event, with_key: bool) -> String {
     if !e.removed.is_empty() {
         parts.push(format!("removed {}", e.removed.join(", ")));
     }
+    if !e.kept.is_empty() {
+        parts.push(format!("kept {}", e.kept.join(", ")));
+    }
     let state = |m: &std::collections::HashMap<String, String>| {
         let serial = m
             .get("serial")

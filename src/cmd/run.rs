@@ -378,6 +378,7 @@ async fn takeover(
                     crate::lock::observe::plain_terraform_here(n.lock(), previous, workdir)
                 {
                     reporter.warn(&format!("{} left in place: {why}", n.describe()));
+                    event.kept.push(format!("{}: {why}", n.describe()));
                     continue;
                 }
                 match n.remove(table, s3).await {

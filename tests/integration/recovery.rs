@@ -488,12 +488,28 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
         assert!(f.dynamo.get(&f.table, &key).is_some(), "the lock stays");
     };
 
+    // The audit record of the last event of `kind` says what was kept.
+    let audited = |kind: &str| {
+        let event = f
+            .history(&key)
+            .into_iter()
+            .rfind(|e| e["kind"] == kind)
+            .expect("an audit record");
+        assert!(
+            event["kept"][0]
+                .as_str()
+                .is_some_and(|k| k.contains("may be plain terraform's")),
+            "{event}"
+        );
+    };
+
     // Attributed by user@host and time.
     let who = dead_lease("first");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
     kept(&out, stdout(&out));
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
+    audited("force_unlock");
 
     // Attributed by the ID the holder's heartbeat recorded (a longer lease:
     // the heartbeat looks for terraform's lock a bounded number of times).
@@ -526,6 +542,7 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
     ]));
     assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
     kept(&out, stderr(&out));
+    audited("takeover");
 
     // Without it, the same kind of lock is the dead holder's, and goes.
     plain.0.kill().unwrap();
