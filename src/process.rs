@@ -33,13 +33,34 @@ fn pid_namespace(pid: &str) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The fields of `/proc/<pid>/stat` after the command name, from field 3
+/// (the state) on: the name (field 2) may hold spaces and parentheses, so
+/// fields are counted after its last ')'.
+fn stat_fields(pid: &str) -> std::io::Result<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    Ok(stat.rfind(')').map_or_else(Vec::new, |end| {
+        stat[end + 1..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }))
+}
+
 /// Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks
-/// since boot. The command name (field 2) may hold spaces and parentheses,
-/// so fields are counted after its last ')'.
+/// since boot.
 fn start_ticks(pid: &str) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19).map(str::to_string)
+    stat_fields(pid).ok()?.get(19).cloned()
+}
+
+/// Whether the process at `proc_dir` runs under the lease with `token`: its
+/// environment holds `TFLOCK_TOKEN=<token>` (false when unreadable).
+fn runs_under(proc_dir: &Path, token: &str) -> bool {
+    let needle = format!("TFLOCK_TOKEN={token}");
+    std::fs::read(proc_dir.join("environ")).is_ok_and(|environ| {
+        environ
+            .split(|b| *b == 0)
+            .any(|var| var == needle.as_bytes())
+    })
 }
 
 /// Whether the process recorded as `pid` with `identity` (from
@@ -72,21 +93,13 @@ pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
 /// still running after its tflock died. Processes we may not read are
 /// skipped.
 pub fn child_running(token: &str) -> Option<u32> {
-    let needle = format!("TFLOCK_TOKEN={token}");
     let me = std::process::id();
     std::fs::read_dir("/proc")
         .ok()?
         .flatten()
         .find_map(|entry| {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            if pid == me {
-                return None;
-            }
-            let environ = std::fs::read(entry.path().join("environ")).ok()?;
-            environ
-                .split(|b| *b == 0)
-                .any(|var| var == needle.as_bytes())
-                .then_some(pid)
+            (pid != me && runs_under(&entry.path(), token)).then_some(pid)
         })
 }
 
@@ -123,7 +136,6 @@ pub fn plain_terraform(
     let my_exe = std::fs::read_link("/proc/self/exe").ok();
     let boot = boot_time();
     let hz = clock_ticks_per_second();
-    let needle = format!("TFLOCK_TOKEN={token}");
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").map_err(cannot_list)? {
         let entry = entry.map_err(cannot_list)?;
@@ -138,21 +150,14 @@ pub fn plain_terraform(
         if pid == me {
             continue;
         }
-        let stat = match std::fs::read_to_string(path.join("stat")) {
+        let fields = match stat_fields(&pid.to_string()) {
             Err(e) if e.kind() == NotFound => continue,
-            stat => stat.ok(),
+            fields => fields.unwrap_or_default(),
         };
-        let fields: Vec<&str> = stat
-            .as_deref()
-            .and_then(|s| {
-                s.rfind(')')
-                    .map(|end| s[end + 1..].split_whitespace().collect())
-            })
-            .unwrap_or_default();
         // A zombie (exited, its parent has not reaped it) holds nothing,
         // unless it is a leader whose other threads still run: that one
         // counts (its directory is no longer readable).
-        if matches!(fields.first(), Some(&"Z" | &"X")) {
+        if matches!(fields.first().map(String::as_str), Some("Z" | "X")) {
             if threads(&path) > 1 && may_be_terraform(&path) {
                 found.push(pid);
             }
@@ -181,11 +186,7 @@ pub fn plain_terraform(
         if my_exe.is_some() && std::fs::read_link(path.join("exe")).ok() == my_exe {
             continue;
         }
-        if let Ok(environ) = std::fs::read(path.join("environ"))
-            && environ
-                .split(|b| *b == 0)
-                .any(|var| var == needle.as_bytes())
-        {
+        if runs_under(&path, token) {
             continue;
         }
         found.push(pid);
@@ -348,11 +349,8 @@ mod tests {
         }
         // Killed and not waited for: a zombie until reaped.
         zombie.kill().unwrap();
-        let state = |pid: u32| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-            stat[stat.rfind(')').unwrap() + 2..].chars().next()
-        };
-        while state(zombie.id()) != Some('Z') {
+        let state = |pid: u32| stat_fields(&pid.to_string()).unwrap().first().cloned();
+        while state(zombie.id()).as_deref() != Some("Z") {
             assert!(std::time::Instant::now() < deadline, "never a zombie");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
