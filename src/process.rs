@@ -4,7 +4,7 @@
 //! hostnames), so the record also names the boot, the pid namespace and the
 //! process's start time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// This process's identity: `"<boot id> <pid namespace> <start ticks>"`.
 /// Parts that cannot be read are `-`.
@@ -52,15 +52,21 @@ fn start_ticks(pid: &str) -> Option<String> {
     stat_fields(pid).ok()?.get(19).cloned()
 }
 
+/// The value of `name` in the environment of the process at `proc_dir`
+/// (`None` when unset or unreadable: another user's process).
+pub fn environ_var(proc_dir: &Path, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    std::fs::read(proc_dir.join("environ"))
+        .ok()?
+        .split(|b| *b == 0)
+        .find_map(|var| var.strip_prefix(prefix.as_bytes()))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+}
+
 /// Whether the process at `proc_dir` runs under the lease with `token`: its
 /// environment holds `TFLOCK_TOKEN=<token>` (false when unreadable).
 fn runs_under(proc_dir: &Path, token: &str) -> bool {
-    let needle = format!("TFLOCK_TOKEN={token}");
-    std::fs::read(proc_dir.join("environ")).is_ok_and(|environ| {
-        environ
-            .split(|b| *b == 0)
-            .any(|var| var == needle.as_bytes())
-    })
+    environ_var(proc_dir, "TFLOCK_TOKEN").as_deref() == Some(token)
 }
 
 /// Whether the process recorded as `pid` with `identity` (from
@@ -108,21 +114,33 @@ pub fn child_running(token: &str) -> Option<u32> {
 /// meanwhile (a process counted wrongly only keeps a lock).
 pub const STARTED_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
 
+/// A plain terraform process that may hold a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainTerraform {
+    pub pid: u32,
+    /// Its working directory, when readable.
+    pub cwd: Option<PathBuf>,
+}
+
 /// Plain terraform processes on this machine that may hold a terraform
-/// lock taken at `taken` (unknown: any time) in `dir`: named like terraform
-/// (or OpenTofu), of any user (a container's terraform may run under a uid
-/// its `Who` does not name), working in `dir` (the same directory, however
-/// reached), started no later than [`STARTED_MARGIN`] after `taken`, not
-/// the lease's own command (`TFLOCK_TOKEN` = `token`, whose liveness is
-/// judged apart) and not a tflock installed under terraform's name. A
-/// process whose details we may not read counts: we cannot tell it is not
-/// one. `Err` when this machine cannot list its processes well enough to
-/// tell (no `/proc`, or other users' processes hidden from us).
+/// lock taken at `taken` (unknown: any time) for the state of `dir`: named
+/// like terraform (or OpenTofu), started no later than [`STARTED_MARGIN`]
+/// after `taken`, not the lease's own command (`TFLOCK_TOKEN` = `token`,
+/// whose liveness is judged apart) and not a tflock installed under
+/// terraform's name, working in `dir` (the same directory, however reached;
+/// of any user: a container's terraform may run under a uid its `Who` does
+/// not name) or in another directory for which `same_state` (given the
+/// process's `/proc` directory) says it may work on that state (another
+/// clone of the configuration). A process whose details we may not read
+/// counts: we cannot tell it is not one. `Err` when this machine cannot
+/// list its processes well enough to tell (no `/proc`, or other users'
+/// processes hidden from us).
 pub fn plain_terraform(
     dir: &Path,
     taken: Option<chrono::DateTime<chrono::Utc>>,
     token: &str,
-) -> Result<Vec<u32>, String> {
+    same_state: impl Fn(&Path) -> bool,
+) -> Result<Vec<PlainTerraform>, String> {
     use std::io::ErrorKind::NotFound;
     use std::os::unix::fs::MetadataExt;
     let cannot_list = |e: std::io::Error| format!("cannot list this machine's processes: {e}");
@@ -159,7 +177,7 @@ pub fn plain_terraform(
         // counts (its directory is no longer readable).
         if matches!(fields.first().map(String::as_str), Some("Z" | "X")) {
             if threads(&path) > 1 && may_be_terraform(&path) {
-                found.push(pid);
+                found.push(PlainTerraform { pid, cwd: None });
             }
             continue;
         }
@@ -178,8 +196,9 @@ pub fn plain_terraform(
         }
         // Its working directory, compared by device and inode: the same
         // directory through another path (a bind mount, a symlink) is it.
+        // Elsewhere, it may work on the same state all the same.
         match std::fs::metadata(path.join("cwd")) {
-            Ok(cwd) if (cwd.dev(), cwd.ino()) != dir => continue,
+            Ok(cwd) if (cwd.dev(), cwd.ino()) != dir && !same_state(&path) => continue,
             Err(e) if e.kind() == NotFound => continue,
             _ => {}
         }
@@ -189,9 +208,12 @@ pub fn plain_terraform(
         if runs_under(&path, token) {
             continue;
         }
-        found.push(pid);
+        found.push(PlainTerraform {
+            pid,
+            cwd: std::fs::read_link(path.join("cwd")).ok(),
+        });
     }
-    found.sort_unstable();
+    found.sort_unstable_by_key(|p| p.pid);
     Ok(found)
 }
 
@@ -357,7 +379,10 @@ mod tests {
         let now = Some(chrono::Utc::now());
         let mut expected = vec![plain.id(), tofu.id()];
         expected.sort_unstable();
-        let found = |dir: &Path, taken, token| plain_terraform(dir, taken, token).unwrap();
+        let pids =
+            |found: Vec<PlainTerraform>| found.into_iter().map(|p| p.pid).collect::<Vec<_>>();
+        let found =
+            |dir: &Path, taken, token| pids(plain_terraform(dir, taken, token, |_| false).unwrap());
         assert_eq!(found(here.path(), now, "the-lease"), expected);
         // The same directory through a symlink; no time known.
         let link = elsewhere.path().join("link");
@@ -368,6 +393,28 @@ mod tests {
         with_leased.sort_unstable();
         assert_eq!(found(here.path(), now, "another"), with_leased);
         assert!(found(elsewhere.path(), now, "the-lease").is_empty());
+        // Seen from another directory, they count when they may work on
+        // the same state.
+        let asked = std::cell::RefCell::new(Vec::new());
+        let from_elsewhere = plain_terraform(elsewhere.path(), now, "the-lease", |proc_dir| {
+            asked.borrow_mut().push(proc_dir.to_path_buf());
+            proc_dir.ends_with(tofu.id().to_string())
+        })
+        .unwrap();
+        assert_eq!(
+            from_elsewhere,
+            vec![PlainTerraform {
+                pid: tofu.id(),
+                cwd: Some(std::fs::canonicalize(here.path()).unwrap()),
+            }]
+        );
+        assert!(
+            asked
+                .borrow()
+                .contains(&Path::new("/proc").join(plain.id().to_string())),
+            "asked about {:?}",
+            asked.borrow()
+        );
         let long_ago = now.map(|t| t - STARTED_MARGIN - chrono::Duration::minutes(1));
         assert!(found(here.path(), long_ago, "the-lease").is_empty());
         for child in [&mut plain, &mut leased, &mut tofu, &mut ls] {

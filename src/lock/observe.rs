@@ -3,6 +3,7 @@
 //! on this host, its process gone. A wall-clock expiry is never proof: a
 //! holder whose clock is minutes off must not be declared dead.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{LeaseRecord, LeaseTable};
@@ -44,7 +45,8 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
 
 /// Why terraform's lock, attributed to a dead holder by its user, host and
 /// time, may instead belong to a plain terraform run (not through tflock)
-/// in `dir` on this machine, still running; or why this machine cannot
+/// on this machine, still running, in `dir` or in another directory whose
+/// backend names the same state; or why this machine cannot
 /// tell. Removing such a lock would let a second writer in. A recorded ID
 /// does not settle it: the holder's heartbeat records the lock of its user
 /// taken after its start, which a plain run may have won while the holder's
@@ -55,7 +57,7 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
 pub fn plain_terraform_here(
     lock: &super::record::TerraformLock,
     lease: &LeaseRecord,
-    dir: &std::path::Path,
+    dir: &Path,
 ) -> Option<String> {
     let host = lock
         .who
@@ -96,23 +98,47 @@ pub fn plain_terraform_here(
              are not all visible here"
         ));
     }
-    match crate::process::plain_terraform(dir, taken, &lease.owner_token) {
-        Ok(pids) if pids.is_empty() => None,
-        Ok(pids) => {
-            let list = pids
+    // terraform's lock names its state as `<bucket>/<state path>`.
+    let state = if lock.path.is_empty() {
+        &lock.path_key
+    } else {
+        &lock.path
+    };
+    let same_state = |proc_dir: &Path| works_on(proc_dir, state);
+    match crate::process::plain_terraform(dir, taken, &lease.owner_token, same_state) {
+        Ok(found) if found.is_empty() => None,
+        Ok(found) => {
+            let list = found
                 .iter()
-                .map(|p| p.to_string())
+                .map(|p| match &p.cwd {
+                    Some(cwd) => format!("pid {} in {}", p.pid, cwd.display()),
+                    None => format!("pid {}", p.pid),
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             Some(format!(
-                "it may be plain terraform's (pid {list}, in {}), not the dead holder's; once that \
-                 terraform has ended, a lock still there has no owner running in this directory: \
+                "it may be plain terraform's ({list}), not the dead holder's; once that \
+                 terraform has ended, a lock still there has no owner running on this host: \
                  remove it with `tflock force-unlock {}`",
-                dir.display(),
                 lock.id
             ))
         }
         Err(why) => cannot_tell(why),
+    }
+}
+
+/// Whether the terraform process at `proc_dir`, working in a directory
+/// other than the lock holder's, may work on `state` (`<bucket>/<state
+/// path>`): the backend its directory was initialised with (read with its
+/// own `TF_DATA_DIR` and `TF_WORKSPACE`) names that state, or cannot be
+/// read (a process we may not look into may be anything).
+fn works_on(proc_dir: &Path, state: &str) -> bool {
+    let var = |name: &str| crate::process::environ_var(proc_dir, name);
+    let data_dir = crate::backend::data_dir(&proc_dir.join("cwd"), var("TF_DATA_DIR").as_deref());
+    match crate::backend::read(&data_dir, var("TF_WORKSPACE").as_deref()) {
+        Ok(crate::backend::Backend::S3(backend)) => backend.terraform_lock_id() == state,
+        Ok(_) => false,
+        Err(_) => true,
     }
 }
 
@@ -183,5 +209,55 @@ pub async fn prove_stale(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for `/proc/PID` of a terraform working in `cwd` with
+    /// `environ` (`NAME=value` entries).
+    fn process_in(cwd: &Path, environ: &[&str]) -> tempfile::TempDir {
+        let proc_dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(cwd, proc_dir.path().join("cwd")).unwrap();
+        let environ: Vec<u8> = environ
+            .iter()
+            .flat_map(|v| [v.as_bytes(), b"\0"].concat())
+            .collect();
+        std::fs::write(proc_dir.path().join("environ"), environ).unwrap();
+        proc_dir
+    }
+
+    fn initialised(data_dir: &Path, key: &str) {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let state =
+            serde_json::json!({"backend": {"type": "s3", "config": {"bucket": "b", "key": key}}});
+        std::fs::write(data_dir.join("terraform.tfstate"), state.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_terraform_elsewhere_works_on_the_state_its_backend_names() {
+        let clone = tempfile::tempdir().unwrap();
+        initialised(&clone.path().join(".terraform"), "prod.tfstate");
+        let plain = process_in(clone.path(), &[]);
+        assert!(works_on(plain.path(), "b/prod.tfstate"));
+        assert!(!works_on(plain.path(), "b/staging.tfstate"));
+        // Its own workspace and data directory, from its environment.
+        let in_ws = process_in(clone.path(), &["TF_WORKSPACE=blue"]);
+        assert!(works_on(in_ws.path(), "b/env:/blue/prod.tfstate"));
+        assert!(!works_on(in_ws.path(), "b/prod.tfstate"));
+        initialised(&clone.path().join("data"), "other.tfstate");
+        let own_data = process_in(clone.path(), &["TF_DATA_DIR=data"]);
+        assert!(works_on(own_data.path(), "b/other.tfstate"));
+        // Not initialised (local state), or another backend: not this state.
+        let bare = tempfile::tempdir().unwrap();
+        assert!(!works_on(
+            process_in(bare.path(), &[]).path(),
+            "b/prod.tfstate"
+        ));
+        // Unreadable: it may be anything.
+        std::fs::write(clone.path().join(".terraform/terraform.tfstate"), "{").unwrap();
+        assert!(works_on(plain.path(), "b/staging.tfstate"));
     }
 }

@@ -427,7 +427,7 @@ impl Drop for Running {
 }
 
 #[test]
-fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_holder() {
+fn a_plain_terraform_of_the_same_state_keeps_a_lock_attributed_to_a_dead_holder() {
     // A holder on this host dies; terraform's lock is attributed to it by
     // user@host and time, or by an ID its heartbeat recorded (the lock of
     // its user taken after its start). A plain terraform (not through
@@ -463,20 +463,24 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
         .find(|p| std::path::Path::new(p).exists())
         .unwrap();
     std::os::unix::fs::symlink(sleep, &terraform).unwrap();
-    let mut plain = Running(
-        std::process::Command::new(&terraform)
-            .arg("600")
-            .current_dir(&dir)
-            .env_remove("TFLOCK_TOKEN")
-            .spawn()
-            .unwrap(),
-    );
-    let pid = plain.0.id().to_string();
-    wait_until("the stand-in to run", Duration::from_secs(10), || {
-        std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .is_ok_and(|c| c.trim_end() == "terraform")
-    });
-    let kept = |out: &std::process::Output, said: String| {
+    let stand_in = |cwd: &std::path::Path| {
+        let plain = Running(
+            std::process::Command::new(&terraform)
+                .arg("600")
+                .current_dir(cwd)
+                .env_remove("TFLOCK_TOKEN")
+                .spawn()
+                .unwrap(),
+        );
+        let pid = plain.0.id().to_string();
+        wait_until("the stand-in to run", Duration::from_secs(10), || {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end() == "terraform")
+        });
+        (plain, pid)
+    };
+    let (mut plain, pid) = stand_in(&dir);
+    let kept = |out: &std::process::Output, said: String, pid: &str| {
         assert_eq!(code(out), 0, "{}{}", stdout(out), stderr(out));
         assert!(
             said.contains("may be plain terraform's (pid ")
@@ -507,7 +511,7 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
     let who = dead_lease("first");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
-    kept(&out, stdout(&out));
+    kept(&out, stdout(&out), &pid);
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
     audited("force_unlock");
 
@@ -527,7 +531,7 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
     );
     kill_everything(&mut run);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
-    kept(&out, stdout(&out));
+    kept(&out, stdout(&out), &pid);
 
     // A waiter taking the lease over leaves it too.
     let who = dead_lease("second");
@@ -541,12 +545,41 @@ fn a_plain_terraform_running_in_the_directory_keeps_a_lock_attributed_to_a_dead_
         "true",
     ]));
     assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
-    kept(&out, stderr(&out));
+    kept(&out, stderr(&out), &pid);
     audited("takeover");
 
-    // Without it, the same kind of lock is the dead holder's, and goes.
+    // A plain terraform in another clone of the configuration, initialised
+    // with the same backend, works on the same state: it keeps the lock too.
     plain.0.kill().unwrap();
     plain.0.wait().unwrap();
+    let init = std::fs::read_to_string(dir.join(".terraform/terraform.tfstate")).unwrap();
+    let initialised = |name: &str, init: &str| {
+        let clone = f.path(name);
+        std::fs::create_dir_all(clone.join(".terraform")).unwrap();
+        std::fs::write(clone.join(".terraform/terraform.tfstate"), init).unwrap();
+        clone
+    };
+    let clone = initialised("clone", &init);
+    let (mut plain, pid) = stand_in(&clone);
+    let who = dead_lease("clone");
+    plant(&who);
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    kept(&out, stdout(&out), &pid);
+    assert!(
+        stdout(&out).contains("clone"),
+        "names where it works: {}",
+        stdout(&out)
+    );
+
+    // One working on another state elsewhere does not: the same kind of
+    // lock is the dead holder's, and goes.
+    plain.0.kill().unwrap();
+    plain.0.wait().unwrap();
+    let other = initialised(
+        "other",
+        &init.replace("app/terraform.tfstate", "other/terraform.tfstate"),
+    );
+    let (_plain, _) = stand_in(&other);
     let who = dead_lease("third");
     plant(&who);
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
