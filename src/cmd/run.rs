@@ -17,7 +17,9 @@ use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
 use crate::supervise::RunRecord;
-use crate::supervise::{self, Outcome, child, heartbeat::NativeLock, signals::Signals};
+use crate::supervise::{
+    self, Outcome, child, heartbeat::NativeLock, signals::Signals, terminal::Terminal,
+};
 
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
 /// report of the lock rather than a value the user exported.
@@ -59,7 +61,7 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
         return super::passthrough::exec(&guarded.program, &guarded.args);
     }
 
-    let interactive = std::io::stdin().is_terminal();
+    let terminal = Terminal::detect(std::io::stdin().is_terminal());
     let holder = Holder::new(
         guarded.operation.clone(),
         &guarded.program.to_string_lossy(),
@@ -74,7 +76,7 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
         holder,
         path,
         guarded,
-        interactive,
+        terminal,
         lock_key_from_env: global.lock_key_from_env,
         strict: global.strict,
         backup: global.backup,
@@ -91,7 +93,7 @@ struct Context<'a> {
     holder: Holder,
     path: std::path::PathBuf,
     guarded: Guarded,
-    interactive: bool,
+    terminal: Terminal,
     lock_key_from_env: bool,
     strict: bool,
     backup: bool,
@@ -106,7 +108,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         holder,
         path,
         guarded,
-        interactive,
+        terminal,
         lock_key_from_env,
         strict,
         backup,
@@ -226,7 +228,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         program: guarded.program,
         args: guarded.args,
         env,
-        own_process_group: !interactive,
+        own_process_group: !terminal.interactive,
     };
     let finished = supervise::run(
         supervise::Run {
@@ -236,7 +238,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             acquired_started: acquired.started,
             native,
             child: spec,
-            interactive,
+            terminal,
             max_duration: timing.max_duration,
             reporter,
         },

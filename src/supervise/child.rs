@@ -68,7 +68,7 @@ pub struct Spec {
     pub args: Vec<OsString>,
     /// Variables to set (`Some`) or remove (`None`) for the child.
     pub env: Vec<(&'static str, Option<String>)>,
-    /// Non-interactive runs put the child in a process group of its own, so
+    /// Runs without a terminal put the child in a process group of its own, so
     /// that signals reach it once, through tflock, and never twice.
     pub own_process_group: bool,
 }

@@ -6,6 +6,7 @@ pub mod child;
 pub mod deadline;
 pub mod heartbeat;
 pub mod signals;
+pub mod terminal;
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
@@ -20,6 +21,7 @@ use crate::lock::{Lease, LeaseTable, Release, Renew, Runs};
 use crate::output::{Event, Reporter};
 use heartbeat::{Heartbeat, Lost, NativeLock};
 use signals::{Received, Signals};
+use terminal::Terminal;
 
 /// How long to try to release after the child has exited. If this fails the
 /// lease is left held; it is then recovered by `force-unlock --verify`.
@@ -32,7 +34,7 @@ pub struct Run<'a> {
     pub acquired_started: Duration,
     pub native: Option<NativeLock>,
     pub child: child::Spec,
-    pub interactive: bool,
+    pub terminal: Terminal,
     /// Interrupt the child once when it runs longer than this.
     pub max_duration: Option<Duration>,
     pub reporter: &'a Reporter,
@@ -86,7 +88,7 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
         acquired_started,
         native,
         child: spec,
-        interactive,
+        terminal,
         max_duration,
         reporter,
     } = run;
@@ -157,7 +159,7 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
             status = child.wait() => break status,
             sig = signals.recv() => {
                 asked_to_stop |= matches!(sig, Received::Interrupt | Received::Terminate);
-                forward(sig, target, interactive, reporter);
+                forward(sig, target, terminal, reporter);
             }
             lost = &mut lost_rx, if lost_open => {
                 lost_open = false;
@@ -196,13 +198,14 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     })
 }
 
-/// DESIGN §5: interactively, the terminal already delivered Ctrl-C, Ctrl-\ and
-/// hang-up to the child (it shares our process group), so sending them again
-/// would make terraform stop abruptly; only SIGTERM, which no terminal sends,
-/// is passed on. Non-interactively the child has its own group and every
-/// signal is forwarded once.
-fn forward(sig: Received, target: Target, interactive: bool, reporter: &Reporter) {
-    if interactive && sig.comes_from_terminal() {
+/// DESIGN §5: interactively, the terminal already delivered Ctrl-C and
+/// Ctrl-\ to the child (it shares our process group), so sending them again
+/// would make terraform stop abruptly; SIGTERM, which no terminal sends, is
+/// passed on, and so is a hang-up when tflock leads its session (the kernel
+/// sends that to the leader alone). Non-interactively the child has its own
+/// group and every signal is forwarded once.
+fn forward(sig: Received, target: Target, terminal: Terminal, reporter: &Reporter) {
+    if terminal.delivered_to_child(sig) {
         reporter.detail(&format!(
             "{}: the terminal delivered it to the command too",
             sig.name()

@@ -31,11 +31,6 @@ impl Received {
     pub fn name(self) -> &'static str {
         self.signal().as_str()
     }
-
-    /// Signals a terminal sends to its whole foreground process group.
-    pub fn comes_from_terminal(self) -> bool {
-        !matches!(self, Received::Terminate)
-    }
 }
 
 /// `None`: the signal was ignored when tflock started, and stays ignored.

@@ -1,5 +1,6 @@
 //! On a terminal (DESIGN §5): the child shares tflock's process group, so
-//! the terminal delivers Ctrl-C to it, and tflock must not send it again.
+//! the terminal delivers Ctrl-C to it, and tflock must not send it again;
+//! Ctrl-Z suspends both.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,6 +13,7 @@ fn on_pty(
     wait_file: &Path,
     wait_for: &str,
     transcript: &Path,
+    script_options: &[&str],
     tflock_args: &[String],
 ) -> Command {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_run.py");
@@ -32,6 +34,7 @@ fn on_pty(
         .arg(wait_for)
         .arg("--transcript")
         .arg(transcript)
+        .args(script_options)
         .arg("--")
         .arg(TFLOCK)
         .args(tflock_args);
@@ -45,7 +48,7 @@ fn ctrl_c_on_a_terminal_reaches_the_child_exactly_once() {
     let transcript = f.path("tty.out");
     let mut args = vec!["run".to_string()];
     args.extend(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"]));
-    let out = output(&mut on_pty(&f, &log, "ready", &transcript, &args));
+    let out = output(&mut on_pty(&f, &log, "ready", &transcript, &[], &args));
     assert_eq!(
         code(&out),
         130,
@@ -75,7 +78,14 @@ fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
     let args: Vec<String> = ["--lock-timeout", "5m", "run", "--", "true"]
         .map(String::from)
         .to_vec();
-    let out = output(&mut on_pty(&f, &transcript, "held by", &transcript, &args));
+    let out = output(&mut on_pty(
+        &f,
+        &transcript,
+        "held by",
+        &transcript,
+        &[],
+        &args,
+    ));
     assert_eq!(code(&out), 130);
     let screen = String::from_utf8_lossy(&std::fs::read(&transcript).unwrap()).into_owned();
     assert!(
@@ -91,4 +101,73 @@ fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
 
     signal(&holder, nix::sys::signal::Signal::SIGTERM);
     finish(holder, Duration::from_secs(20));
+}
+
+/// A process's state letter and parent, from `/proc/PID/stat`.
+fn state_and_parent(pid: i32) -> Option<(String, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut after = stat.rsplit_once(')')?.1.split_whitespace();
+    Some((after.next()?.to_string(), after.next()?.parse().ok()?))
+}
+
+#[test]
+fn ctrl_z_suspends_the_command_with_tflock_even_with_stdin_redirected() {
+    // `tflock apply < answers` typed at a prompt: stdin is not a terminal,
+    // yet the terminal's Ctrl-Z stops tflock's process group. A command in
+    // a group of its own would run on while tflock, and the renewal of its
+    // lease, stood still: a lease proved stale under a running terraform.
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let transcript = f.path("tty.out");
+    let mut args = vec!["run".to_string()];
+    args.extend(f.sigchild(&log, &["--sleep", "60"]));
+    let options = ["--keys", "1a", "--stdin-null", "--job"];
+    let pty = spawn(&mut on_pty(&f, &log, "ready", &transcript, &options, &args));
+    wait_child_ready("the child to start", &log);
+    let child: i32 = child_log(&log)
+        .iter()
+        .find(|(e, _, _)| e == "ready")
+        .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let tflock = state_and_parent(child).unwrap().1;
+    wait_until(
+        "Ctrl-Z to stop tflock and its command",
+        Duration::from_secs(10),
+        || {
+            [tflock, child]
+                .iter()
+                .all(|p| state_and_parent(*p).is_some_and(|(state, _)| state == "T"))
+        },
+    );
+    // `fg`, then `kill`: the command gets the forwarded SIGTERM only.
+    killpg(Pid::from_raw(tflock), Signal::SIGCONT).unwrap();
+    kill(Pid::from_raw(tflock), Signal::SIGTERM).unwrap();
+    let out = finish(pty, Duration::from_secs(30));
+    assert_eq!(
+        code(&out),
+        143,
+        "{}",
+        std::fs::read_to_string(&transcript).unwrap_or_default()
+    );
+    assert_eq!(signals_received(&log), ["SIGTERM"]);
+    assert_eq!(f.lease_state("tty").as_deref(), Some("released"));
+}
+
+#[test]
+fn a_hang_up_reaches_the_command_when_tflock_leads_the_session() {
+    // `ssh -t host tflock apply` whose connection drops: the kernel sends
+    // the hang-up to the session's leader, tflock, alone. Without tflock
+    // terraform would have had it; tflock passes it on.
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let transcript = f.path("tty.out");
+    let mut args = vec!["run".to_string()];
+    args.extend(f.sigchild(&log, &["--sleep", "60"]));
+    let options = ["--hang-up"];
+    let out = output(&mut on_pty(&f, &log, "ready", &transcript, &options, &args));
+    assert_eq!(code(&out), 129, "the child's 128+1");
+    assert_eq!(signals_received(&log), ["SIGHUP"], "once");
+    assert_eq!(f.lease_state("tty").as_deref(), Some("released"));
 }

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod standins;
 
 use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -99,6 +100,16 @@ impl Fixture {
             .env("TF_CLI_CONFIG_FILE", self.path("terraformrc"))
             .current_dir(self.dir.path())
             .stdin(Stdio::null());
+        // As CI runs it: in a session of its own, without a controlling
+        // terminal (tflock treats a run with one as interactive), whatever
+        // terminal `cargo test` was started from.
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid()?;
+                Ok(())
+            });
+        }
     }
 
     /// tflock locking `key` in this fixture's table (no terraform backend).
