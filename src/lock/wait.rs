@@ -48,6 +48,10 @@ const SETTLE: Duration = Duration::from_secs(5);
 /// Steps past the timeout when the lock was found free with nobody in line
 /// (see `timed_out`): passing given-up tickets, then the claim.
 const EXTRA_STEPS: u32 = 2;
+/// Tickets passed by one `advance`: its condition names each one, and
+/// DynamoDB refuses an expression over 4 KB or 300 operators (about 110
+/// tickets). A longer line of given-up tickets is passed in several steps.
+const ADVANCE_SPAN: u64 = 50;
 
 pub struct Acquired {
     pub lease: Lease,
@@ -86,6 +90,16 @@ enum Step {
     Beat(u64),
     Advance { from: u64, to: u64 },
     Skip { ticket: u64, beat: String },
+}
+
+impl Step {
+    /// Passes the tickets `from..to`, at most [`ADVANCE_SPAN`] of them.
+    fn advance(from: u64, to: u64) -> Step {
+        Step::Advance {
+            from,
+            to: to.min(from.saturating_add(ADVANCE_SPAN)),
+        }
+    }
 }
 
 /// What the waiting loop knows between requests.
@@ -243,10 +257,10 @@ impl Waiting<'_> {
                 // then take the lock. Without this a run that does not wait
                 // would be refused until some waiter came to move the line.
                 Some(r) if !r.is_held() && !r.queue.is_empty() && r.queue.nobody_in_line() => {
-                    Step::Advance {
-                        from: r.queue.serving.unwrap_or(0),
-                        to: r.queue.next_ticket.unwrap_or(0),
-                    }
+                    Step::advance(
+                        r.queue.serving.unwrap_or(0),
+                        r.queue.next_ticket.unwrap_or(0),
+                    )
                 }
                 Some(r) if self.wait.timeout > Duration::ZERO => {
                     if !r.is_held() && r.queue.is_empty() {
@@ -285,10 +299,7 @@ impl Waiting<'_> {
         if !r.is_held() {
             // Free: move the turn past tickets nobody holds, then take it.
             return if serving < t {
-                Step::Advance {
-                    from: serving,
-                    to: t,
-                }
+                Step::advance(serving, t)
             } else {
                 Step::Claim(Claim::Turn { ticket: t })
             };
@@ -438,7 +449,13 @@ impl Waiting<'_> {
             // Applied: what we know changed accordingly. Not applied: what we
             // know is out of date; the next step looks again.
             Ok(Answer::Done(applied)) => match (step, self.last.as_mut()) {
-                (Step::Advance { to, .. }, Some(r)) if applied => r.queue.serving = Some(*to),
+                (Step::Advance { to, .. }, Some(r)) if applied => {
+                    r.queue.serving = Some(*to);
+                    // Progress through a long line of given-up tickets does
+                    // not use up the steps allowed past the timeout (each
+                    // pass moves `serving` on: there are finitely many).
+                    self.extra_steps = self.extra_steps.saturating_sub(1);
+                }
                 (Step::Skip { ticket, .. }, Some(r)) if applied => {
                     r.queue.waiters.remove(ticket);
                 }

@@ -172,3 +172,32 @@ fn a_ticket_given_up_does_not_block_a_run_that_does_not_wait() {
     let out = output(f.tflock("gone").args(["run", "--", "true"]));
     assert_eq!(code(&out), 0, "and again: {}", stderr(&out));
 }
+
+#[test]
+fn a_long_line_of_given_up_tickets_is_passed_in_steps_the_service_accepts() {
+    // A lock held for hours while CI jobs queue and give up, one ticket
+    // each: the turn must then pass 130 tickets nobody holds. One condition
+    // naming them all is over DynamoDB's 4 KB expression limit (which the
+    // test emulator enforces): refused, every run after it refused too.
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let f = Fixture::new();
+    let out = output(f.tflock("long").args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut item = f.lease_item("long").unwrap();
+    item.insert("serving".into(), AttributeValue::N("7".into()));
+    item.insert("next_ticket".into(), AttributeValue::N("137".into()));
+    f.dynamo.put(&f.table, item);
+
+    let out = output(f.tflock("long").args(["-v", "run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let item = f.lease_item("long").unwrap();
+    assert_eq!(
+        item.get("serving")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("137"),
+        "the turn passed every given-up ticket"
+    );
+    let out = output(f.tflock("long").args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "and again: {}", stderr(&out));
+}
