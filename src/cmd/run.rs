@@ -16,10 +16,10 @@ use crate::holder::Holder;
 use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
-use crate::supervise::RunRecord;
 use crate::supervise::{
     self, Outcome, child, heartbeat::NativeLock, signals::Signals, terminal::Terminal,
 };
+use crate::supervise::{Released, RunRecord};
 
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
 /// report of the lock rather than a value the user exported.
@@ -290,9 +290,24 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         copied,
         history: &history,
     });
-    // `false` too when there was no record to send (it could not be encoded).
-    if !supervise::release(&table, &lease, held, seen, run, reporter).await {
-        record(&history, &event, reporter).await;
+    let mut finished = finished;
+    match supervise::release(&table, &lease, held, seen, run, reporter).await {
+        Released::WithRecord => {}
+        Released::Apart => record(&history, &event, reporter).await,
+        // Lost at some point of the run though the heartbeat did not see
+        // it (the command exited first): the run was not covered to its
+        // end, which its exit code says (DESIGN §7).
+        Released::NotOurs => {
+            if let Ok(f) = finished.as_mut()
+                && f.outcome != Outcome::LeaseLost
+            {
+                f.outcome = Outcome::LeaseLost;
+                f.exit_code = crate::error::exit::LEASE_LOST;
+                event.exit_code = Some(f.exit_code);
+                event.outcome = Some("lease_lost".into());
+            }
+            record(&history, &event, reporter).await;
+        }
     }
     finished.map(|f| f.exit_code)
 }

@@ -813,6 +813,16 @@ impl LeaseTable {
                 .await?
             {
                 None => ForceRelease::Released,
+                // Released by us already: this very request, sent again by
+                // the SDK after an attempt whose answer was lost, landed the
+                // first time (the holder's own release names nobody).
+                Some(Some(found))
+                    if found.owner_token == observed.owner_token
+                        && !found.is_held()
+                        && found.released_by.as_deref() == Some(by) =>
+                {
+                    ForceRelease::Released
+                }
                 Some(found) => ForceRelease::Refused(found),
             },
         )
@@ -822,8 +832,8 @@ impl LeaseTable {
     /// {at[, by]}`, `serving = ticket + 1`, no `gc_at` (when `gc_at` says
     /// there may be one), and the run records
     /// (see [`Runs`]). Conditional on the
-    /// owner; `forced` (`Some((rvn, by))`) also requires `held` and, with an
-    /// RVN, that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
+    /// owner and on `held`; `forced` (`Some((rvn, by))`) with an RVN also
+    /// requires that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
     /// with the item as found.
     async fn mark_released(
         &self,
@@ -845,20 +855,20 @@ impl LeaseTable {
             map.insert("by".to_string(), s(by));
         }
         let map = e.value("released_map", AttributeValue::M(map));
-        e.condition(format!("{owner_name} = {owner_v}"))
+        // Held, too: a holder whose lease was forced meanwhile must not
+        // release it again (rewriting who forced it, moving the turn back);
+        // its own release sent twice is recognised from the refusal.
+        let held = e.value("held", s(record::STATE_HELD));
+        e.condition(format!("{owner_name} = {owner_v} AND {state} = {held}"))
             .set(format!("{state} = {released}"))
             .set(format!("{released_name} = {map}"));
         if gc_at {
             let name = e.name(attr::GC_AT);
             e.remove(name);
         }
-        if let Some((rvn, _)) = forced {
-            let held = e.value("held", s(record::STATE_HELD));
-            e.condition(format!("{state} = {held}"));
-            if let Some(rvn) = rvn {
-                let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
-                e.condition(format!("{name} = {value}"));
-            }
+        if let Some((Some(rvn), _)) = forced {
+            let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
+            e.condition(format!("{name} = {value}"));
         }
         match seen {
             SeenUpdate::Keep => {}

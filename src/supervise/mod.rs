@@ -183,6 +183,16 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     beating
         .await
         .map_err(|e| Error::Internal(format!("heartbeat task failed: {e}")))?;
+    // Lost as the command exited (both ready at once, the select took the
+    // exit): the command still ran past the lease.
+    if lost_open && let Ok(Lost(reason)) = lost_rx.try_recv() {
+        outcome = Outcome::LeaseLost;
+        reporter.event(Event::LeaseLost {
+            lock_key: table.lock_key(),
+            fence,
+            reason: &reason,
+        });
+    }
     let status =
         status.map_err(|e| Error::Internal(format!("waiting for the command failed: {e}")))?;
     let child_code = exit_code(status);
@@ -224,10 +234,23 @@ pub struct RunRecord<'a> {
     pub history: &'a crate::history::History,
 }
 
+/// How a release ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// Released, the run's record in the same write.
+    WithRecord,
+    /// Released without the record, or not released (it timed out, kept
+    /// failing): the caller writes the record on its own.
+    Apart,
+    /// Someone had released or taken the lease meanwhile (force-unlock, a
+    /// takeover): it was lost at some point of the run.
+    NotOurs,
+}
+
 /// Releases the lease after the child has exited (or never started).
 /// `seen`: the state object as the run left it, for the state guard;
-/// `record`: the run's history record. `true` when the record went with the
-/// release; otherwise the caller writes it on its own.
+/// `record`: the run's history record, which goes with the release when it
+/// can (see [`Released`]).
 ///
 /// Each release request is bounded by `RELEASE_TIMEOUT`, and a copy of the
 /// records a full lease item holds by the history's own write timeout: the
@@ -239,7 +262,7 @@ pub async fn release(
     seen: crate::lock::SeenUpdate<'_>,
     record: Option<RunRecord<'_>>,
     reporter: &Reporter,
-) -> bool {
+) -> Released {
     let mut copied = record
         .as_ref()
         .map(|r| r.copied.clone())
@@ -269,7 +292,11 @@ pub async fn release(
                     fence: lease.fence,
                     held,
                 });
-                return with_record;
+                return if with_record {
+                    Released::WithRecord
+                } else {
+                    Released::Apart
+                };
             }
             Ok(Ok(Release::Full(found))) => found,
             Ok(Ok(Release::NotOurs(_))) => {
@@ -277,7 +304,7 @@ pub async fn release(
                     "the lease on {} was no longer ours to release",
                     table.lock_key()
                 ));
-                return false;
+                return Released::NotOurs;
             }
             Ok(Err(e)) => {
                 reporter.warn(&format!(
@@ -285,14 +312,14 @@ pub async fn release(
                     table.lock_key(),
                     e.error
                 ));
-                return false;
+                return Released::Apart;
             }
             Err(_) => {
                 reporter.warn(&format!(
                     "releasing the lease on {} timed out; recover it with `tflock force-unlock --verify`",
                     table.lock_key()
                 ));
-                return false;
+                return Released::Apart;
             }
         };
         // The record did not fit: copy what the item holds to the history,
@@ -331,7 +358,7 @@ pub async fn release(
         "the lease on {} kept refusing its release; recover it with `tflock force-unlock --verify`",
         table.lock_key()
     ));
-    false
+    Released::Apart
 }
 
 /// What ran between the acquisition and the start of the command (a

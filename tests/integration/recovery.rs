@@ -233,6 +233,70 @@ fn the_unguarded_path_needs_the_exact_id_and_a_confirmation() {
 }
 
 #[test]
+fn a_holder_whose_lease_was_forced_does_not_release_it_again() {
+    // An operator forces a live holder's lease by its token. The holder
+    // finds out, stops its command, and must not then release the lease
+    // as its own: that would erase who forced it from the item.
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("forced")
+            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    let token = dynamo::s(&f.lease_item("forced").unwrap(), "owner_token");
+    let out = force_unlock(&f, "forced", &[&token, "--yes"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = finish(holder, Duration::from_secs(30));
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no longer ours to release"),
+        "{}",
+        stderr(&out)
+    );
+    let released = dynamo::m(&f.lease_item("forced").unwrap(), "released")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        released.contains_key("by"),
+        "still says who forced it: {released:?}"
+    );
+}
+
+#[test]
+fn a_lease_lost_before_the_heartbeat_noticed_still_exits_77() {
+    // Forced between two renewals, and the command ends before the next:
+    // the release finds the lease no longer ours. The command ran past its
+    // lease, and the exit code and the run's record say so.
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("unnoticed")
+            .args(["--lease", "60s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    let token = dynamo::s(&f.lease_item("unnoticed").unwrap(), "owner_token");
+    let out = force_unlock(&f, "unnoticed", &[&token, "--yes"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    signal(&holder, Signal::SIGTERM);
+    let out = finish(holder, Duration::from_secs(30));
+    assert_eq!(
+        signals_received(&log),
+        ["SIGTERM"],
+        "no lease loss seen meanwhile"
+    );
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    let run = f
+        .history("unnoticed")
+        .into_iter()
+        .rfind(|e| e["kind"] == "run")
+        .expect("the run's record");
+    assert_eq!(run["outcome"], "lease_lost", "{run}");
+}
+
+#[test]
 fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     let f = Fixture::new();
     // Dead: killed with everything it ran.
@@ -413,6 +477,60 @@ fn only_the_dead_holders_terraform_lock_is_removed() {
     let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));
+}
+
+#[test]
+fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terraform_lock() {
+    // The removal of the lease lands, its answer is lost, the SDK sends it
+    // again and that is refused: the lease is released already, by us.
+    // Read as "its holder released it meanwhile", the run stopped there,
+    // leaving the dead holder's terraform lock behind with a wrong story.
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    // tflock reaches the table where the backend says (the environment
+    // does not override it): through the proxy.
+    let init = dir.join(".terraform/terraform.tfstate");
+    let text = std::fs::read_to_string(&init).unwrap();
+    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
+    let log = f.path("holder.log");
+    let mut cmd = f.tflock_elsewhere(&key, "gone", None);
+    let mut run = spawn(
+        cmd.current_dir(&dir)
+            .args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    kill_everything(&mut run);
+    let lease = f.lease_item(&key).unwrap();
+    plant_terraform_lock(
+        &f,
+        &key,
+        &dynamo::holder_field(&lease, "who"),
+        "the-holders",
+    );
+
+    // `:released_map`: only the release's write carries it.
+    proxy.drop_answer_to_next(":released_map");
+    let out = output(f.tflock_in(&dir).args(["-v", "force-unlock", "--verify"]));
+    assert_eq!(
+        proxy.failed_connections(),
+        1,
+        "one answer was lost: {}",
+        stderr(&out)
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("unlocked") && !said.contains("meanwhile"),
+        "{said}"
+    );
+    assert!(
+        f.dynamo.get(&f.table, &key).is_none(),
+        "the dead holder's terraform lock removed: {said}"
+    );
+    assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
 }
 
 /// A process killed (and reaped) when dropped, so a failing test leaves

@@ -34,6 +34,8 @@ struct State {
     failed: u32,
     /// Answers held back (`DelayAnswer`) so far.
     held: u32,
+    /// Drop the answer to the next forwarded request that contains this.
+    drop_next: Option<&'static str>,
 }
 
 pub struct Proxy {
@@ -50,6 +52,7 @@ impl Proxy {
             remaining: None,
             failed: 0,
             held: 0,
+            drop_next: None,
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -99,6 +102,14 @@ impl Proxy {
         self.set(Mode::Delay(delay));
     }
 
+    /// Forwards the next request whose text contains `needle` (a value
+    /// placeholder only one kind of write uses) and drops the service's
+    /// answer to it: that write lands, the client never learns it, and its
+    /// SDK sends it again. Other requests go on as before.
+    pub fn drop_answer_to_next(&self, needle: &'static str) {
+        self.state.lock().unwrap().drop_next = Some(needle);
+    }
+
     /// Connections not simply forwarded so far.
     pub fn failed_connections(&self) -> u32 {
         self.state.lock().unwrap().failed
@@ -113,9 +124,30 @@ impl Proxy {
 
 fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) {
     match mode {
-        Mode::Forward => forward(client, target_port, true),
+        Mode::Forward => {
+            let Some((mut client, request, response)) = exchange(client, target_port) else {
+                return;
+            };
+            let dropped = {
+                let mut s = state.lock().unwrap();
+                let hit = s.drop_next.is_some_and(|needle| {
+                    request
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+                });
+                if hit {
+                    s.drop_next = None;
+                    s.failed += 1;
+                }
+                hit
+            };
+            if !dropped {
+                let _ = client.write_all(&response);
+            }
+            let _ = client.shutdown(Shutdown::Both);
+        }
         Mode::DelayAnswer(d) => {
-            let Some((mut client, response)) = exchange(client, target_port) else {
+            let Some((mut client, _, response)) = exchange(client, target_port) else {
                 return;
             };
             state.lock().unwrap().held += 1;
@@ -180,7 +212,7 @@ fn read_request(client: &mut TcpStream) -> Vec<u8> {
 /// otherwise the answer is read and dropped, and the client's connection
 /// closed: the write landed, the client never learns it.
 fn forward(client: TcpStream, target_port: u16, answer: bool) {
-    let Some((mut client, response)) = exchange(client, target_port) else {
+    let Some((mut client, _, response)) = exchange(client, target_port) else {
         return;
     };
     if answer {
@@ -190,11 +222,11 @@ fn forward(client: TcpStream, target_port: u16, answer: bool) {
 }
 
 /// The client's request, sent to the service, and the service's answer.
-fn exchange(mut client: TcpStream, target_port: u16) -> Option<(TcpStream, Vec<u8>)> {
+fn exchange(mut client: TcpStream, target_port: u16) -> Option<(TcpStream, Vec<u8>, Vec<u8>)> {
     let mut server = TcpStream::connect(("127.0.0.1", target_port)).ok()?;
     let request = read_request(&mut client);
     server.write_all(&request).ok()?;
     let mut response = Vec::new();
     let _ = server.read_to_end(&mut response);
-    Some((client, response))
+    Some((client, request, response))
 }
