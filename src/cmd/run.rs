@@ -294,13 +294,18 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     match supervise::release(&table, &lease, held, seen, run, reporter).await {
         Released::WithRecord => {}
         Released::Apart => record(&history, &event, reporter).await,
-        // Lost at some point of the run though the heartbeat did not see
+        // Forced at some point of the run though the heartbeat did not see
         // it (the command exited first): the run was not covered to its
         // end, which its exit code says (DESIGN §7).
         Released::NotOurs => {
             if let Ok(f) = finished.as_mut()
                 && f.outcome != Outcome::LeaseLost
             {
+                reporter.event(crate::output::Event::LeaseLost {
+                    lock_key: &target.lock_key,
+                    fence: lease.fence,
+                    reason: "it was released by someone else (force-unlock?) before the command ended",
+                });
                 f.outcome = Outcome::LeaseLost;
                 f.exit_code = crate::error::exit::LEASE_LOST;
                 event.exit_code = Some(f.exit_code);

@@ -740,9 +740,11 @@ impl LeaseTable {
     }
 
     /// Marks the lease released, keeping the item (and so the fence).
-    /// Conditional on our token only, so it is idempotent and works after a
-    /// renewal whose response was lost. Also the clean-up after an interrupted
-    /// acquire: with a token that never landed, it changes nothing.
+    /// Conditional on our token and on the lease being held (so it works
+    /// after a renewal whose response was lost); a refusal that shows this
+    /// very release landed (sent again by the SDK) counts as released. Also
+    /// the clean-up after an interrupted acquire: with a token that never
+    /// landed, it changes nothing.
     ///
     /// `ticket` is the holder's place in line: releasing passes the turn to
     /// the next ticket (`serving = ticket + 1`). `gc_at`: the lease may have
@@ -778,6 +780,15 @@ impl LeaseTable {
             // SDK after an attempt whose answer was lost, landed the first
             // time (a forced release names who forced it).
             Some(f) if f.owner_token == token && !f.is_held() && f.released_by.is_none() => {
+                Release::Released
+            }
+            // The same, and the next holder took the lock before the retry:
+            // our run's record is in its slot, which only our release wrote.
+            Some(f)
+                if runs.add.is_some_and(|(fence, json)| {
+                    f.runs.get(&record::run_slot(fence)).map(String::as_str) == Some(json)
+                }) =>
+            {
                 Release::Released
             }
             other => Release::NotOurs(other),

@@ -242,8 +242,8 @@ pub enum Released {
     /// Released without the record, or not released (it timed out, kept
     /// failing): the caller writes the record on its own.
     Apart,
-    /// Someone had released or taken the lease meanwhile (force-unlock, a
-    /// takeover): it was lost at some point of the run.
+    /// Someone had forced the lease while it was still ours (force-unlock):
+    /// it was lost at some point of the run.
     NotOurs,
 }
 
@@ -299,12 +299,22 @@ pub async fn release(
                 };
             }
             Ok(Ok(Release::Full(found))) => found,
-            Ok(Ok(Release::NotOurs(_))) => {
+            Ok(Ok(Release::NotOurs(found))) => {
                 reporter.warn(&format!(
                     "the lease on {} was no longer ours to release",
                     table.lock_key()
                 ));
-                return Released::NotOurs;
+                // Forced while still ours: lost during the run. Under a new
+                // holder, nothing tells whether it was forced or taken over,
+                // or our own release landed unanswered before the next claim
+                // (when its record went without it, no slot shows it).
+                let forced =
+                    found.is_some_and(|f| f.owner_token == lease.token && f.released_by.is_some());
+                return if forced {
+                    Released::NotOurs
+                } else {
+                    Released::Apart
+                };
             }
             Ok(Err(e)) => {
                 reporter.warn(&format!(

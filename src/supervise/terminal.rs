@@ -7,8 +7,8 @@ use super::signals::Received;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Terminal {
-    /// A terminal is at hand: the child stays in tflock's process group, so
-    /// that the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach it as they reach
+    /// At a terminal: the child stays in tflock's process group, so that
+    /// the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach it as they reach
     /// tflock, and stop or suspend both together.
     pub interactive: bool,
     /// tflock leads its session (`ssh -t host tflock apply`, a terminal
@@ -18,20 +18,21 @@ pub struct Terminal {
 
 impl Terminal {
     /// Interactive when stdin is a terminal (DESIGN §5), and also when
-    /// tflock has a controlling terminal whatever its stdin (`echo yes |
-    /// tflock apply`, a script run from a shell): a child in a group of its
-    /// own would be left running, unsupervised and unrenewed, when Ctrl-Z
-    /// suspends tflock's group, and would be stopped on its own (SIGTTOU,
-    /// SIGTTIN) when it touches the terminal from the background. CI runs
-    /// have none.
+    /// tflock runs in the foreground of its controlling terminal whatever
+    /// its stdin (`echo yes | tflock apply`, a script run from a prompt): a
+    /// child in a group of its own would run on, unsupervised and its lease
+    /// unrenewed, when Ctrl-Z suspends tflock's group. A background job with
+    /// stdin redirected (`nohup tflock apply &`) stays as without a
+    /// terminal: `kill %1` signals its whole group, and the child, in a group
+    /// of its own, gets the forwarded signal once. CI runs have no terminal.
     pub fn detect(stdin_is_terminal: bool) -> Terminal {
-        let controlling = std::fs::OpenOptions::new()
+        let foreground = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NOCTTY)
             .open("/dev/tty")
-            .is_ok();
+            .is_ok_and(|tty| nix::unistd::tcgetpgrp(&tty).ok() == Some(nix::unistd::getpgrp()));
         Terminal {
-            interactive: stdin_is_terminal || controlling,
+            interactive: stdin_is_terminal || foreground,
             session_leader: nix::unistd::getsid(None).ok() == Some(nix::unistd::getpid()),
         }
     }

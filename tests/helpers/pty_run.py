@@ -2,7 +2,7 @@
 """Runs a command on a new pseudo-terminal, as a user at a keyboard would.
 
 usage: pty_run.py --wait-file F [--keys HEX | --hang-up] [--transcript T]
-                 [--stdin-null] [--job] -- CMD ARGS...
+                 [--stdin-null] [--job | --background-job] -- CMD ARGS...
 
 The command becomes a session leader with the pty as its controlling
 terminal (so it is the terminal's foreground process group). Once --wait-file
@@ -14,7 +14,8 @@ terminal (which stays its controlling terminal). With --job the command runs
 as a shell runs a job: in a process group of its own, made the terminal's
 foreground, under a parent in the same session (the session leader waits for
 it); without that parent the group would be orphaned, and the kernel does not
-let the terminal's Ctrl-Z stop an orphaned group. Exits with the command's exit code, or 128+N for signal N.
+let the terminal's Ctrl-Z stop an orphaned group. --background-job is the
+same without taking the terminal: a job started with `&`. Exits with the command's exit code, or 128+N for signal N.
 """
 import argparse
 import os
@@ -31,6 +32,7 @@ p.add_argument("--keys", default="03")
 p.add_argument("--transcript", default=os.devnull)
 p.add_argument("--stdin-null", action="store_true")
 p.add_argument("--job", action="store_true")
+p.add_argument("--background-job", action="store_true")
 p.add_argument("--hang-up", action="store_true")
 p.add_argument("cmd", nargs=argparse.REMAINDER)
 a = p.parse_args()
@@ -48,17 +50,18 @@ def run_job():
     job = os.fork()
     if job == 0:
         os.setpgid(0, 0)
-        # Taking the terminal from the background raises SIGTTOU.
-        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-        os.tcsetpgrp(1, os.getpid())
-        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+        if not a.background_job:
+            # Taking the terminal from the background raises SIGTTOU.
+            signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            os.tcsetpgrp(1, os.getpid())
+            signal.signal(signal.SIGTTOU, signal.SIG_DFL)
         run_command()
     _, st = os.waitpid(job, 0)
     os._exit(128 + os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st))
 
 
 if pid == 0:
-    if a.job:
+    if a.job or a.background_job:
         run_job()
     run_command()
 

@@ -110,6 +110,13 @@ fn state_and_parent(pid: i32) -> Option<(String, i32)> {
     Some((after.next()?.to_string(), after.next()?.parse().ok()?))
 }
 
+/// A process's process group.
+fn group_of(pid: i32) -> i32 {
+    nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(pid)))
+        .unwrap()
+        .as_raw()
+}
+
 #[test]
 fn ctrl_z_suspends_the_command_with_tflock_even_with_stdin_redirected() {
     // `tflock apply < answers` typed at a prompt: stdin is not a terminal,
@@ -132,6 +139,7 @@ fn ctrl_z_suspends_the_command_with_tflock_even_with_stdin_redirected() {
         .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
         .unwrap();
     let tflock = state_and_parent(child).unwrap().1;
+    assert_eq!(group_of(child), group_of(tflock), "in tflock's group");
     wait_until(
         "Ctrl-Z to stop tflock and its command",
         Duration::from_secs(10),
@@ -170,4 +178,37 @@ fn a_hang_up_reaches_the_command_when_tflock_leads_the_session() {
     assert_eq!(code(&out), 129, "the child's 128+1");
     assert_eq!(signals_received(&log), ["SIGHUP"], "once");
     assert_eq!(f.lease_state("tty").as_deref(), Some("released"));
+}
+
+#[test]
+fn a_background_job_signalled_as_a_group_passes_the_signal_on_once() {
+    // `nohup tflock apply &` then `kill %1`: the shell signals the job's
+    // whole group. With stdin redirected and the terminal not its own, the
+    // run is as without a terminal: the command in a group of its own gets
+    // the SIGTERM once, forwarded (in tflock's group, it would get it from
+    // the shell and again from tflock: terraform exits at once on a second).
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let transcript = f.path("tty.out");
+    let mut args = vec!["run".to_string()];
+    args.extend(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"]));
+    // No keys to type: the wait file never shows this text.
+    let options = ["--stdin-null", "--background-job"];
+    let pty = spawn(&mut on_pty(&f, &log, "never", &transcript, &options, &args));
+    wait_child_ready("the child to start", &log);
+    let child: i32 = child_log(&log)
+        .iter()
+        .find(|(e, _, _)| e == "ready")
+        .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let tflock = state_and_parent(child).unwrap().1;
+    // Two signals sent a moment apart may merge into one, so the count
+    // alone proves little: the command must be in a group of its own.
+    assert_ne!(group_of(child), group_of(tflock));
+    killpg(Pid::from_raw(tflock), Signal::SIGTERM).unwrap();
+    let out = finish(pty, Duration::from_secs(30));
+    assert_eq!(code(&out), 143);
+    assert_eq!(signals_received(&log), ["SIGTERM"], "once");
 }

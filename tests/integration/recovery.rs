@@ -297,6 +297,49 @@ fn a_lease_lost_before_the_heartbeat_noticed_still_exits_77() {
 }
 
 #[test]
+fn a_release_whose_answer_was_lost_is_ours_even_once_the_next_holder_has_the_lock() {
+    // The release lands, its answer is lost; the first in line takes the
+    // lock before the SDK sends the release again, which is then refused.
+    // The run's record in its slot shows the release was ours: the run
+    // ends with its command's code and one record, not as a lost lease.
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let holder_log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("handed")
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .arg("run")
+            .args(f.sigchild(&holder_log, &["--sleep", "3"])),
+    );
+    wait_child_ready("the holder's child", &holder_log);
+    let waiter = spawn(
+        f.tflock("handed")
+            .args(["--lock-timeout", "30s", "run", "--", "true"]),
+    );
+    wait_until("the waiter in line", Duration::from_secs(20), || {
+        f.lease_item("handed")
+            .is_some_and(|i| i.keys().any(|k| k.starts_with("wait_")))
+    });
+    // `:released_map`: only a release carries it.
+    proxy.drop_answer_to_next(":released_map");
+    let out = finish(holder, Duration::from_secs(30));
+    assert_eq!(
+        proxy.failed_connections(),
+        1,
+        "the release's answer was lost"
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&finish(waiter, Duration::from_secs(30))), 0);
+    let runs: Vec<_> = f
+        .history("handed")
+        .into_iter()
+        .filter(|e| e["kind"] == "run" && e["fence"] == 1)
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["outcome"], "ok");
+}
+
+#[test]
 fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     let f = Fixture::new();
     // Dead: killed with everything it ran.
