@@ -39,7 +39,10 @@ lock = threading.Lock()
 
 EXPRESSIONS = ("ConditionExpression", "UpdateExpression", "ProjectionExpression",
                "KeyConditionExpression", "FilterExpression")
-OPERATOR = re.compile(r"<>|<=|>=|=|<|>|\b(?:AND|OR|NOT|BETWEEN|IN)\b|\w+\s*\(", re.IGNORECASE)
+# Keywords and function names, not placeholders (`#in`, `:not`) that
+# spell one.
+OPERATOR = re.compile(r"<>|<=|>=|=|<|>|(?<![#:\w])(?:AND|OR|NOT|BETWEEN|IN)\b|(?<![#:\w])\w+\s*\(",
+                      re.IGNORECASE)
 
 
 def over_limits(body):
