@@ -209,12 +209,16 @@ impl Context<'_> {
         event.kept = kept;
         self.audit(event.clone()).await?;
 
-        match self
-            .table
-            .force_release(&record, &self.who, true)
-            .await
-            .map_err(|e| e.error)?
-        {
+        let released = match self.table.force_release(&record, &self.who, true).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                // Whether it landed is unknown; nothing else was tried.
+                self.amend(&event, format!("removal not confirmed: {}", e.error))
+                    .await;
+                return Err(e.error);
+            }
+        };
+        match released {
             ForceRelease::Released => {}
             ForceRelease::Refused(found) => {
                 let (free, why) = ForceRelease::why_refused(found.as_deref(), &record);
@@ -268,13 +272,22 @@ impl Context<'_> {
         let lease_targeted = lease
             .as_ref()
             .filter(|r| r.is_held() && r.owner_token == id);
-        let native_targeted = natives
+        // terraform writes one ID to its DynamoDB item and its S3 lockfile
+        // when it uses both: an ID names every lock that carries it.
+        let natives_targeted: Vec<&NativeLock> = natives
             .iter()
-            .find(|n| !n.lock().id.is_empty() && n.lock().id == id);
-        let what = match (lease_targeted, native_targeted) {
-            (Some(r), _) => format!("the lease of {} (fence {})", r.describe_holder(), r.fence),
-            (None, Some(n)) => n.describe(),
-            (None, None) => {
+            .filter(|n| !n.lock().id.is_empty() && n.lock().id == id)
+            .collect();
+        let targets: Vec<String> = match lease_targeted {
+            Some(r) => vec![format!(
+                "the lease of {} (fence {})",
+                r.describe_holder(),
+                r.fence
+            )],
+            None if !natives_targeted.is_empty() => {
+                natives_targeted.iter().map(|n| n.describe()).collect()
+            }
+            None => {
                 let mut known = Vec::new();
                 if let Some(r) = lease.as_ref().filter(|r| r.is_held()) {
                     known.push(format!("the lease's token is {}", r.owner_token));
@@ -292,50 +305,67 @@ impl Context<'_> {
                 return self.refuse(format!("no lock on {lock_key} has the ID {id} ({known})"));
             }
         };
+        let what = targets.join(" and ");
         self.confirm(&what)?;
         // The audit record first: no removal is ever unrecorded.
         let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
         event.outcome = Some("unguarded".into());
         event.previous_holder = lease_targeted
             .map(|r| r.describe_holder())
-            .or_else(|| native_targeted.map(|n| n.lock().who.clone()));
+            .or_else(|| natives_targeted.first().map(|n| n.lock().who.clone()));
         event.previous_fence = lease_targeted.map(|r| r.fence);
-        event.removed = vec![what.clone()];
+        event.removed = targets.clone();
         self.audit(event.clone()).await?;
-        let refused = match (lease_targeted, native_targeted) {
-            (Some(r), _) => match self
-                .table
-                .force_release(r, &self.who, false)
-                .await
-                .map_err(|e| e.error)?
-            {
-                ForceRelease::Released => None,
-                ForceRelease::Refused(found) => {
-                    Some(ForceRelease::why_refused(found.as_deref(), r).1)
+        let mut removed = Vec::new();
+        let mut left = Vec::new();
+        match lease_targeted {
+            Some(r) => match self.table.force_release(r, &self.who, false).await {
+                Ok(ForceRelease::Released) => removed.push(what.clone()),
+                Ok(ForceRelease::Refused(found)) => {
+                    left.push(ForceRelease::why_refused(found.as_deref(), r).1)
+                }
+                Err(e) => {
+                    self.amend(&event, format!("removal not confirmed: {}", e.error))
+                        .await;
+                    return Err(e.error);
                 }
             },
-            (None, Some(n)) => (!n.remove(self.table, self.s3).await?)
-                .then(|| format!("{} changed meanwhile", n.describe())),
-            (None, None) => unreachable!("matched above"),
-        };
-        if let Some(why) = refused {
+            None => {
+                for n in &natives_targeted {
+                    match n.remove(self.table, self.s3).await {
+                        Ok(true) => removed.push(n.describe()),
+                        Ok(false) => left.push(format!("{} changed meanwhile", n.describe())),
+                        Err(e) => left.push(format!("{} could not be removed: {e}", n.describe())),
+                    }
+                }
+            }
+        }
+        if removed.is_empty() {
+            let why = left.join("; ");
             self.amend(&event, format!("nothing removed: {why}")).await;
             return self.refuse(why);
+        }
+        if !left.is_empty() {
+            self.amend(&event, format!("not removed: {}", left.join("; ")))
+                .await;
         }
         self.reporter.event(OutputEvent::ForceUnlocked {
             lock_key,
             holder: lease_targeted
                 .map(|r| r.holder.as_str())
-                .or_else(|| native_targeted.map(|n| n.lock().who.as_str())),
+                .or_else(|| natives_targeted.first().map(|n| n.lock().who.as_str())),
             fence: lease_targeted.map(|r| r.fence),
-            removed: std::slice::from_ref(&what),
+            removed: &removed,
             verified: false,
         });
-        self.say(
-            "unlocked",
-            &format!("unlocked {lock_key}: removed {what} (unverified)"),
-            std::slice::from_ref(&what),
+        let mut text = format!(
+            "unlocked {lock_key}: removed {} (unverified)",
+            removed.join(" and ")
         );
+        for note in &left {
+            text.push_str(&format!("\n{note}; left in place"));
+        }
+        self.say("unlocked", &text, &removed);
         Ok(0)
     }
 

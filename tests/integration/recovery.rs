@@ -340,6 +340,49 @@ fn a_release_whose_answer_was_lost_is_ours_even_once_the_next_holder_has_the_loc
 }
 
 #[test]
+fn the_unguarded_path_removes_every_terraform_lock_with_the_id() {
+    // With both `dynamodb_table` and `use_lockfile`, terraform writes one
+    // lock ID to its DynamoDB item and to its S3 lockfile: the ID names
+    // both, and removing one only leaves the state locked.
+    let f = Fixture::new();
+    let dir = f.terraform_dir_locking(
+        "tf",
+        &format!("dynamodb_table = \"{}\"\n    use_lockfile = true", f.table),
+    );
+    let key = f.terraform_lock_id();
+    plant_terraform_lock(&f, &key, "bob@laptop", "both-places");
+    let info = dynamo::s(&f.dynamo.get(&f.table, &key).unwrap(), "Info");
+    let lockfile = format!("/{key}.tflock");
+    assert_eq!(
+        moto::s3(f.moto.port, "PUT", &lockfile, info.as_bytes()).0,
+        200
+    );
+
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["force-unlock", "both-places", "--yes"]),
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(f.dynamo.get(&f.table, &key).is_none(), "{}", stdout(&out));
+    assert_eq!(
+        moto::s3(f.moto.port, "GET", &lockfile, b"").0,
+        404,
+        "{}",
+        stdout(&out)
+    );
+    let audit = f
+        .history(&key)
+        .into_iter()
+        .find(|e| e["kind"] == "force_unlock")
+        .expect("audit");
+    assert_eq!(
+        audit["removed"].as_array().map(Vec::len),
+        Some(2),
+        "{audit}"
+    );
+}
+
+#[test]
 fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     let f = Fixture::new();
     // Dead: killed with everything it ran.

@@ -236,7 +236,7 @@ impl Fixture {
         self.terraform_dir_locking(name, "use_lockfile = true")
     }
 
-    fn terraform_dir_locking(&self, name: &str, locking: &str) -> PathBuf {
+    pub fn terraform_dir_locking(&self, name: &str, locking: &str) -> PathBuf {
         let dir = self.path(name);
         std::fs::create_dir_all(&dir).unwrap();
         let endpoint = self.moto.endpoint();
