@@ -131,6 +131,16 @@ impl Heartbeat {
             let record = native_id.as_deref().filter(|_| !native_recorded);
             let outcome = tokio::select! {
                 r = timeout(budget, self.table.renew(&mut self.lease, record)) => r,
+                // The machine slept with the renewal in flight: its timeout
+                // (monotonic, stopped meanwhile) could keep us waiting on a
+                // dead connection for the whole budget after the resume.
+                // Renew again at once (a renewal that landed unanswered is
+                // adopted by the next one's refusal).
+                _ = slept_through(budget) => {
+                    self.reporter.detail("the machine slept through a renewal: renewing the lease again at once");
+                    due = boot_clock();
+                    continue;
+                }
                 _ = stop.changed() => return self.lease,
             };
             match outcome {
@@ -197,5 +207,21 @@ impl Heartbeat {
         let ours = lock.who == native.who
             && created.with_timezone(&Utc) >= native.acquired_at - chrono::Duration::seconds(1);
         (ours && !lock.id.is_empty()).then_some(lock.id)
+    }
+}
+
+/// Ends once the machine has been suspended (the boot clock, which counts
+/// suspended time, ahead of the monotonic one by over [`WAKE`]) and, on the
+/// boot clock, `budget` has passed: the renewal's own timeout would wait the
+/// budget out again after the resume. Never without a suspend: both clocks
+/// then run together, and the monotonic timeout ends the renewal first.
+async fn slept_through(budget: Duration) {
+    let (boot_start, mono_start) = (boot_clock(), std::time::Instant::now());
+    loop {
+        sleep(WAKE).await;
+        let boot = boot_clock().saturating_sub(boot_start);
+        if boot >= budget && boot.saturating_sub(mono_start.elapsed()) >= WAKE {
+            return;
+        }
     }
 }
