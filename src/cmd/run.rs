@@ -408,11 +408,18 @@ async fn takeover(
                         reporter.warn(&format!("removed {}", n.describe()));
                         event.removed.push(n.describe());
                     }
-                    Ok(false) => reporter.warn(&format!(
-                        "{} changed meanwhile; left in place",
-                        n.describe()
-                    )),
-                    Err(e) => reporter.warn(&format!("could not remove {}: {e}", n.describe())),
+                    // The dead holder's, left in place all the same: the
+                    // audit says so (the next terraform may wait on it).
+                    Ok(false) => {
+                        let why = format!("{} changed meanwhile; left in place", n.describe());
+                        reporter.warn(&why);
+                        event.kept.push(why);
+                    }
+                    Err(e) => {
+                        let why = format!("{} could not be removed: {e}", n.describe());
+                        reporter.warn(&why);
+                        event.kept.push(why);
+                    }
                 }
             }
         }
