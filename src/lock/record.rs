@@ -48,6 +48,9 @@ pub mod attr {
     pub const GC_AT: &str = "gc_at";
     /// The state object as the last release left it (JSON; see `state.rs`).
     pub const STATE_SEEN: &str = "state_seen";
+    /// A random mark the last forced release wrote (force-unlock): how one
+    /// whose answer was lost knows it landed, even under a new holder.
+    pub const LAST_FORCED: &str = "last_forced";
     /// The next ticket a waiter will get.
     pub const NEXT_TICKET: &str = "next_ticket";
     /// The ticket allowed to take the lock when it is free: a holder's own
@@ -131,6 +134,8 @@ pub struct LeaseRecord {
     pub terraform_lock_id: Option<String>,
     /// The state object as the last release left it; `None` before any.
     pub state_seen: Option<crate::state::Seen>,
+    /// The mark of the last forced release (see [`attr::LAST_FORCED`]).
+    pub last_forced: Option<String>,
     /// The holder's ticket (absent when it took the lock free).
     pub ticket: Option<u64>,
     pub queue: Queue,
@@ -271,6 +276,8 @@ impl LeaseRecord {
             state_seen: item
                 .get(attr::STATE_SEEN)
                 .and_then(crate::state::Seen::from_attribute),
+            // Advisory too: only ever compared with a mark just made.
+            last_forced: opt_s(item, attr::LAST_FORCED).ok().flatten(),
             ticket: opt_n(l, field(attr::TICKET))?,
             queue: Queue {
                 next_ticket: opt_n(item, attr::NEXT_TICKET)?,

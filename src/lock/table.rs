@@ -209,6 +209,16 @@ pub enum Release {
     Full(Box<LeaseRecord>),
 }
 
+/// A release by someone other than the holder (force-unlock).
+struct Forced<'a> {
+    /// The RVN observed stale (`None`: the unguarded path).
+    rvn: Option<&'a str>,
+    /// Who forced it, recorded in the lease's `released` map.
+    by: &'a str,
+    /// Random, kept in `last_forced` (see `force_release`).
+    mark: &'a str,
+}
+
 #[derive(Clone)]
 pub struct LeaseTable {
     dynamo: Dynamo,
@@ -809,12 +819,20 @@ impl LeaseTable {
         exact_rvn: bool,
     ) -> Result<ForceRelease, CallError> {
         let rvn = exact_rvn.then_some(observed.rvn.as_str());
+        // Written with the release, at the top of the item, where the next
+        // holder's acquisition leaves it: how this very write is recognised
+        // when its answer was lost and the SDK's retry is refused.
+        let mark = new_token();
         Ok(
             match self
                 // Whatever the dead holder wrote is unknown.
                 .mark_released(
                     &observed.owner_token,
-                    Some((rvn, by)),
+                    Some(Forced {
+                        rvn,
+                        by,
+                        mark: &mark,
+                    }),
                     observed.ticket,
                     // Whether the holder renewed is unknown.
                     true,
@@ -826,12 +844,9 @@ impl LeaseTable {
                 None => ForceRelease::Released,
                 // Released by us already: this very request, sent again by
                 // the SDK after an attempt whose answer was lost, landed the
-                // first time (the holder's own release names nobody).
-                Some(Some(found))
-                    if found.owner_token == observed.owner_token
-                        && !found.is_held()
-                        && found.released_by.as_deref() == Some(by) =>
-                {
+                // first time (its mark is there, even when the next in line
+                // has taken the lock since).
+                Some(Some(found)) if found.last_forced.as_deref() == Some(mark.as_str()) => {
                     ForceRelease::Released
                 }
                 Some(found) => ForceRelease::Refused(found),
@@ -843,13 +858,13 @@ impl LeaseTable {
     /// {at[, by]}`, `serving = ticket + 1`, no `gc_at` (when `gc_at` says
     /// there may be one), and the run records
     /// (see [`Runs`]). Conditional on the
-    /// owner and on `held`; `forced` (`Some((rvn, by))`) with an RVN also
-    /// requires that RVN. `Ok(None)` when done; `Ok(Some(item))` when refused,
+    /// owner and on `held`; `forced` with an RVN also requires that RVN,
+    /// and leaves its mark. `Ok(None)` when done; `Ok(Some(item))` when refused,
     /// with the item as found.
     async fn mark_released(
         &self,
         owner: &str,
-        forced: Option<(Option<&str>, &str)>,
+        forced: Option<Forced<'_>>,
         ticket: Option<u64>,
         gc_at: bool,
         seen: SeenUpdate<'_>,
@@ -862,8 +877,8 @@ impl LeaseTable {
         let owner_v = e.value("owner", s(owner));
         let released = e.value("released", s(record::STATE_RELEASED));
         let mut map = HashMap::from([("at".to_string(), s(rfc3339(Utc::now())))]);
-        if let Some((_, by)) = forced {
-            map.insert("by".to_string(), s(by));
+        if let Some(f) = &forced {
+            map.insert("by".to_string(), s(f.by));
         }
         let map = e.value("released_map", AttributeValue::M(map));
         // Held, too: a holder whose lease was forced meanwhile must not
@@ -877,9 +892,13 @@ impl LeaseTable {
             let name = e.name(attr::GC_AT);
             e.remove(name);
         }
-        if let Some((Some(rvn), _)) = forced {
-            let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
-            e.condition(format!("{name} = {value}"));
+        if let Some(f) = &forced {
+            let (name, value) = (e.name(attr::LAST_FORCED), e.value("mark", s(f.mark)));
+            e.set(format!("{name} = {value}"));
+            if let Some(rvn) = f.rvn {
+                let (name, value) = (e.name(attr::RVN), e.value("rvn", s(rvn)));
+                e.condition(format!("{name} = {value}"));
+            }
         }
         match seen {
             SeenUpdate::Keep => {}

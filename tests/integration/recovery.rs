@@ -597,9 +597,21 @@ fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terrafor
         "the-holders",
     );
 
-    // `:released_map`: only the release's write carries it.
+    // Someone waiting: once the release lands, the first in line takes the
+    // lock, usually before the SDK sends the release again (which is then
+    // refused as "changed hands" or "released meanwhile").
+    let waiter = spawn(
+        f.tflock_in(&dir)
+            .args(["--lock-timeout", "60s", "run", "--", "true"]),
+    );
+    wait_until("the waiter in line", Duration::from_secs(20), || {
+        f.lease_item(&key)
+            .is_some_and(|i| i.keys().any(|k| k.starts_with("wait_")))
+    });
+    // `:released_map`: only a release's write carries it.
     proxy.drop_answer_to_next(":released_map");
     let out = output(f.tflock_in(&dir).args(["-v", "force-unlock", "--verify"]));
+    assert_eq!(code(&finish(waiter, Duration::from_secs(30))), 0);
     assert_eq!(
         proxy.failed_connections(),
         1,
