@@ -113,9 +113,11 @@ impl Context<'_> {
         })
     }
 
-    /// A follow-up record when the removal did not go as recorded.
-    async fn amend(&self, event: &Event, outcome: String) {
+    /// A follow-up record when the removal did not go as recorded: what was
+    /// removed after all (as far as is known), and why not the rest.
+    async fn amend(&self, event: &Event, outcome: String, removed: &[String]) {
         let mut event = event.clone();
+        event.removed = removed.to_vec();
         event.at = chrono::Utc::now();
         event.outcome = Some(format!(
             "{}: {outcome}",
@@ -213,7 +215,7 @@ impl Context<'_> {
             Ok(answer) => answer,
             Err(e) => {
                 // Whether it landed is unknown; nothing else was tried.
-                self.amend(&event, format!("removal not confirmed: {}", e.error))
+                self.amend(&event, format!("removal not confirmed: {}", e.error), &[])
                     .await;
                 return Err(e.error);
             }
@@ -222,7 +224,8 @@ impl Context<'_> {
             ForceRelease::Released => {}
             ForceRelease::Refused(found) => {
                 let (free, why) = ForceRelease::why_refused(found.as_deref(), &record);
-                self.amend(&event, format!("nothing removed: {why}")).await;
+                self.amend(&event, format!("nothing removed: {why}"), &[])
+                    .await;
                 if free {
                     self.say("free", &format!("{lock_key}: {why}; nothing to do"), &[]);
                     return Ok(0);
@@ -238,7 +241,8 @@ impl Context<'_> {
             };
             if let Some(left) = left {
                 removed.retain(|r| *r != n.describe());
-                self.amend(&event, format!("not removed: {left}")).await;
+                self.amend(&event, format!("not removed: {left}"), &removed)
+                    .await;
                 notes.push(left);
             }
         }
@@ -317,37 +321,47 @@ impl Context<'_> {
         event.removed = targets.clone();
         self.audit(event.clone()).await?;
         let mut removed = Vec::new();
+        // Refused (changed meanwhile), and failed (unknown whether it went).
         let mut left = Vec::new();
+        let mut failed = Vec::new();
         match lease_targeted {
             Some(r) => match self.table.force_release(r, &self.who, false).await {
                 Ok(ForceRelease::Released) => removed.push(what.clone()),
                 Ok(ForceRelease::Refused(found)) => {
                     left.push(ForceRelease::why_refused(found.as_deref(), r).1)
                 }
-                Err(e) => {
-                    self.amend(&event, format!("removal not confirmed: {}", e.error))
-                        .await;
-                    return Err(e.error);
-                }
+                Err(e) => failed.push(e.error.to_string()),
             },
             None => {
                 for n in &natives_targeted {
                     match n.remove(self.table, self.s3).await {
                         Ok(true) => removed.push(n.describe()),
                         Ok(false) => left.push(format!("{} changed meanwhile", n.describe())),
-                        Err(e) => left.push(format!("{} could not be removed: {e}", n.describe())),
+                        Err(e) => failed.push(format!("{}: {e}", n.describe())),
                     }
                 }
             }
         }
-        if removed.is_empty() {
-            let why = left.join("; ");
-            self.amend(&event, format!("nothing removed: {why}")).await;
-            return self.refuse(why);
+        // Anything not removed leaves the state locked: never exit 0 then.
+        let done = if removed.is_empty() {
+            String::new()
+        } else {
+            format!("removed {}; ", removed.join(" and "))
+        };
+        if !failed.is_empty() {
+            let why = format!("{done}removal not confirmed: {}", failed.join("; "));
+            self.amend(&event, why.clone(), &removed).await;
+            return Err(Error::Unavailable(format!("{lock_key}: {why}")));
         }
         if !left.is_empty() {
-            self.amend(&event, format!("not removed: {}", left.join("; ")))
-                .await;
+            let why = left.join("; ");
+            let outcome = if removed.is_empty() {
+                format!("nothing removed: {why}")
+            } else {
+                format!("{done}not removed: {why}")
+            };
+            self.amend(&event, outcome, &removed).await;
+            return self.refuse(format!("{done}{why}"));
         }
         self.reporter.event(OutputEvent::ForceUnlocked {
             lock_key,
@@ -358,13 +372,10 @@ impl Context<'_> {
             removed: &removed,
             verified: false,
         });
-        let mut text = format!(
+        let text = format!(
             "unlocked {lock_key}: removed {} (unverified)",
             removed.join(" and ")
         );
-        for note in &left {
-            text.push_str(&format!("\n{note}; left in place"));
-        }
         self.say("unlocked", &text, &removed);
         Ok(0)
     }

@@ -109,7 +109,16 @@ pub fn summarise(events: &[Event]) -> Vec<LockStats> {
                 lease_losses: outcome("lease_lost"),
                 timed_out: outcome("timed_out"),
                 takeovers: count(Kind::Takeover),
-                force_unlocks: count(Kind::ForceUnlock),
+                // A force-unlock whose removal did not go as recorded adds
+                // a follow-up record ("verified: nothing removed: …"): one
+                // force-unlock all the same.
+                force_unlocks: events
+                    .iter()
+                    .filter(|e| {
+                        e.kind == Kind::ForceUnlock
+                            && !e.outcome.as_deref().is_some_and(|o| o.contains(": "))
+                    })
+                    .count(),
             }
         })
         .collect()
@@ -235,7 +244,12 @@ mod tests {
         let mut refused = Event::new(Kind::Wait, "a", "d@h");
         refused.waited_ms = Some(0);
         events.push(refused);
-        events.push(Event::new(Kind::ForceUnlock, "a", "ops@h"));
+        let mut forced = Event::new(Kind::ForceUnlock, "a", "ops@h");
+        forced.outcome = Some("verified".into());
+        events.push(forced.clone());
+        // Its follow-up record: the same force-unlock.
+        forced.outcome = Some("verified: not removed: terraform lock x changed meanwhile".into());
+        events.push(forced);
         events.push(Event::new(Kind::Takeover, "a", "ci@h"));
         let stats = summarise(&events);
         assert_eq!(stats.len(), 2);

@@ -383,6 +383,63 @@ fn the_unguarded_path_removes_every_terraform_lock_with_the_id() {
 }
 
 #[test]
+fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
+    // The DynamoDB item goes, the S3 lockfile's delete fails: the state is
+    // still locked, so the command must not exit 0 (a script's
+    // `force-unlock ID --yes && terraform apply` would run into the lock),
+    // and the audit follow-up says what went and what did not.
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let dir = f.terraform_dir_locking(
+        "tf",
+        &format!("dynamodb_table = \"{}\"\n    use_lockfile = true", f.table),
+    );
+    let init = dir.join(".terraform/terraform.tfstate");
+    let text = std::fs::read_to_string(&init).unwrap();
+    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
+    let key = f.terraform_lock_id();
+    plant_terraform_lock(&f, &key, "bob@laptop", "both-places");
+    let info = dynamo::s(&f.dynamo.get(&f.table, &key).unwrap(), "Info");
+    let lockfile = format!("/{key}.tflock");
+    assert_eq!(
+        moto::s3(f.moto.port, "PUT", &lockfile, info.as_bytes()).0,
+        200
+    );
+
+    // Every attempt of the S3 delete (the SDK retries).
+    proxy.fail_requests_containing("DELETE /", 10);
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["force-unlock", "both-places", "--yes"]),
+    );
+    assert_eq!(code(&out), 69, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("removed terraform lock")
+            && stderr(&out).contains("removal not confirmed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(f.dynamo.get(&f.table, &key).is_none());
+    assert_eq!(moto::s3(f.moto.port, "GET", &lockfile, b"").0, 200);
+    let records: Vec<_> = f
+        .history(&key)
+        .into_iter()
+        .filter(|e| e["kind"] == "force_unlock")
+        .collect();
+    assert_eq!(
+        records.len(),
+        2,
+        "the record and its follow-up: {records:?}"
+    );
+    let follow_up = &records[1];
+    assert_eq!(
+        follow_up["removed"].as_array().map(Vec::len),
+        Some(1),
+        "{follow_up}"
+    );
+}
+
+#[test]
 fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     let f = Fixture::new();
     // Dead: killed with everything it ran.

@@ -36,6 +36,9 @@ struct State {
     held: u32,
     /// Drop the answer to the next forwarded request that contains this.
     drop_next: Option<&'static str>,
+    /// Answer 500 for the service to requests that contain this, this many
+    /// times (an SDK's retries included).
+    fail_matching: Option<(&'static str, u32)>,
 }
 
 pub struct Proxy {
@@ -53,6 +56,7 @@ impl Proxy {
             failed: 0,
             held: 0,
             drop_next: None,
+            fail_matching: None,
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -110,6 +114,13 @@ impl Proxy {
         self.state.lock().unwrap().drop_next = Some(needle);
     }
 
+    /// Answers the next `times` requests whose text contains `needle`
+    /// (`DELETE /`: an S3 delete) with a server error, without forwarding
+    /// them. Other requests go on as before.
+    pub fn fail_requests_containing(&self, needle: &'static str, times: u32) {
+        self.state.lock().unwrap().fail_matching = Some((needle, times));
+    }
+
     /// Connections not simply forwarded so far.
     pub fn failed_connections(&self) -> u32 {
         self.state.lock().unwrap().failed
@@ -125,16 +136,35 @@ impl Proxy {
 fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) {
     match mode {
         Mode::Forward => {
-            let Some((mut client, request, response)) = exchange(client, target_port) else {
+            let mut client = client;
+            let request = read_request(&mut client);
+            let fail = {
+                let mut s = state.lock().unwrap();
+                match s.fail_matching {
+                    Some((needle, n)) if n > 0 && contains(&request, needle) => {
+                        s.fail_matching = Some((needle, n - 1));
+                        s.failed += 1;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if fail {
+                let body = "<Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>";
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 500 Injected\r\nContent-Type: application/xml\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+            let Some(response) = send(&request, target_port) else {
                 return;
             };
             let dropped = {
                 let mut s = state.lock().unwrap();
-                let hit = s.drop_next.is_some_and(|needle| {
-                    request
-                        .windows(needle.len())
-                        .any(|w| w == needle.as_bytes())
-                });
+                let hit = s.drop_next.is_some_and(|needle| contains(&request, needle));
                 if hit {
                     s.drop_next = None;
                     s.failed += 1;
@@ -223,10 +253,22 @@ fn forward(client: TcpStream, target_port: u16, answer: bool) {
 
 /// The client's request, sent to the service, and the service's answer.
 fn exchange(mut client: TcpStream, target_port: u16) -> Option<(TcpStream, Vec<u8>, Vec<u8>)> {
-    let mut server = TcpStream::connect(("127.0.0.1", target_port)).ok()?;
     let request = read_request(&mut client);
-    server.write_all(&request).ok()?;
+    let response = send(&request, target_port)?;
+    Some((client, request, response))
+}
+
+/// Sends a request to the service; its answer.
+fn send(request: &[u8], target_port: u16) -> Option<Vec<u8>> {
+    let mut server = TcpStream::connect(("127.0.0.1", target_port)).ok()?;
+    server.write_all(request).ok()?;
     let mut response = Vec::new();
     let _ = server.read_to_end(&mut response);
-    Some((client, request, response))
+    Some(response)
+}
+
+fn contains(request: &[u8], needle: &str) -> bool {
+    request
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
