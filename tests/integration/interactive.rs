@@ -46,8 +46,7 @@ fn ctrl_c_on_a_terminal_reaches_the_child_exactly_once() {
     let f = Fixture::new();
     let log = f.path("child.log");
     let transcript = f.path("tty.out");
-    let mut args = vec!["run".to_string()];
-    args.extend(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"]));
+    let args = run_sigchild(&f, &log, &["--sleep", "60", "--linger", "0.5"]);
     let out = output(&mut on_pty(&f, &log, "ready", &transcript, &[], &args));
     assert_eq!(
         code(&out),
@@ -103,6 +102,22 @@ fn waiting_on_a_terminal_shows_the_holder_and_ctrl_c_ends_it() {
     finish(holder, Duration::from_secs(20));
 }
 
+/// `run` with the signal-recording child, logging to `log`.
+fn run_sigchild(f: &Fixture, log: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["run".to_string()];
+    args.extend(f.sigchild(log, extra));
+    args
+}
+
+/// The child's pid, from its "ready" line.
+fn child_pid(log: &Path) -> i32 {
+    child_log(log)
+        .iter()
+        .find(|(e, _, _)| e == "ready")
+        .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
+        .expect("a ready line")
+}
+
 /// A process's state letter and parent, from `/proc/PID/stat`.
 fn state_and_parent(pid: i32) -> Option<(String, i32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -128,16 +143,11 @@ fn ctrl_z_suspends_the_command_with_tflock_even_with_stdin_redirected() {
     let f = Fixture::new();
     let log = f.path("child.log");
     let transcript = f.path("tty.out");
-    let mut args = vec!["run".to_string()];
-    args.extend(f.sigchild(&log, &["--sleep", "60"]));
+    let args = run_sigchild(&f, &log, &["--sleep", "60"]);
     let options = ["--keys", "1a", "--stdin-null", "--job"];
     let pty = spawn(&mut on_pty(&f, &log, "ready", &transcript, &options, &args));
     wait_child_ready("the child to start", &log);
-    let child: i32 = child_log(&log)
-        .iter()
-        .find(|(e, _, _)| e == "ready")
-        .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let child = child_pid(&log);
     let tflock = state_and_parent(child).unwrap().1;
     assert_eq!(group_of(child), group_of(tflock), "in tflock's group");
     wait_until(
@@ -171,8 +181,7 @@ fn a_hang_up_reaches_the_command_when_tflock_leads_the_session() {
     let f = Fixture::new();
     let log = f.path("child.log");
     let transcript = f.path("tty.out");
-    let mut args = vec!["run".to_string()];
-    args.extend(f.sigchild(&log, &["--sleep", "60"]));
+    let args = run_sigchild(&f, &log, &["--sleep", "60"]);
     let options = ["--hang-up"];
     let out = output(&mut on_pty(&f, &log, "ready", &transcript, &options, &args));
     assert_eq!(code(&out), 129, "the child's 128+1");
@@ -192,17 +201,12 @@ fn a_background_job_signalled_as_a_group_passes_the_signal_on_once() {
     let f = Fixture::new();
     let log = f.path("child.log");
     let transcript = f.path("tty.out");
-    let mut args = vec!["run".to_string()];
-    args.extend(f.sigchild(&log, &["--sleep", "60", "--linger", "0.5"]));
+    let args = run_sigchild(&f, &log, &["--sleep", "60", "--linger", "0.5"]);
     // No keys to type: the wait file never shows this text.
     let options = ["--stdin-null", "--background-job"];
     let pty = spawn(&mut on_pty(&f, &log, "never", &transcript, &options, &args));
     wait_child_ready("the child to start", &log);
-    let child: i32 = child_log(&log)
-        .iter()
-        .find(|(e, _, _)| e == "ready")
-        .and_then(|(_, d, _)| d.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let child = child_pid(&log);
     let tflock = state_and_parent(child).unwrap().1;
     // Two signals sent a moment apart may merge into one, so the count
     // alone proves little: the command must be in a group of its own.

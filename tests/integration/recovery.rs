@@ -345,18 +345,9 @@ fn the_unguarded_path_removes_every_terraform_lock_with_the_id() {
     // lock ID to its DynamoDB item and to its S3 lockfile: the ID names
     // both, and removing one only leaves the state locked.
     let f = Fixture::new();
-    let dir = f.terraform_dir_locking(
-        "tf",
-        &format!("dynamodb_table = \"{}\"\n    use_lockfile = true", f.table),
-    );
+    let dir = dir_locking_twice(&f);
     let key = f.terraform_lock_id();
-    plant_terraform_lock(&f, &key, "bob@laptop", "both-places");
-    let info = dynamo::s(&f.dynamo.get(&f.table, &key).unwrap(), "Info");
-    let lockfile = format!("/{key}.tflock");
-    assert_eq!(
-        moto::s3(f.moto.port, "PUT", &lockfile, info.as_bytes()).0,
-        200
-    );
+    let lockfile = plant_both_terraform_locks(&f, &key, "bob@laptop", "both-places");
 
     let out = output(
         f.tflock_in(&dir)
@@ -390,21 +381,10 @@ fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
     // and the audit follow-up says what went and what did not.
     let f = Fixture::new();
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
-    let dir = f.terraform_dir_locking(
-        "tf",
-        &format!("dynamodb_table = \"{}\"\n    use_lockfile = true", f.table),
-    );
-    let init = dir.join(".terraform/terraform.tfstate");
-    let text = std::fs::read_to_string(&init).unwrap();
-    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
+    let dir = dir_locking_twice(&f);
+    through_proxy(&f, &dir, &proxy);
     let key = f.terraform_lock_id();
-    plant_terraform_lock(&f, &key, "bob@laptop", "both-places");
-    let info = dynamo::s(&f.dynamo.get(&f.table, &key).unwrap(), "Info");
-    let lockfile = format!("/{key}.tflock");
-    assert_eq!(
-        moto::s3(f.moto.port, "PUT", &lockfile, info.as_bytes()).0,
-        200
-    );
+    let lockfile = plant_both_terraform_locks(&f, &key, "bob@laptop", "both-places");
 
     // Every attempt of the S3 delete (the SDK retries).
     proxy.fail_requests_containing("DELETE /", 10);
@@ -567,6 +547,37 @@ fn plant_terraform_lock(f: &Fixture, key: &str, who: &str, id: &str) {
     );
 }
 
+/// A terraform directory whose backend locks twice, with the DynamoDB
+/// table and an S3 lockfile (terraform writes one lock ID to both).
+fn dir_locking_twice(f: &Fixture) -> std::path::PathBuf {
+    f.terraform_dir_locking(
+        "tf",
+        &format!("dynamodb_table = \"{}\"\n    use_lockfile = true", f.table),
+    )
+}
+
+/// terraform's lock `id` for `key` in both places, taken by `who`; the
+/// lockfile's path in S3.
+fn plant_both_terraform_locks(f: &Fixture, key: &str, who: &str, id: &str) -> String {
+    plant_terraform_lock(f, key, who, id);
+    let info = dynamo::s(&f.dynamo.get(&f.table, key).unwrap(), "Info");
+    let lockfile = format!("/{key}.tflock");
+    assert_eq!(
+        moto::s3(f.moto.port, "PUT", &lockfile, info.as_bytes()).0,
+        200
+    );
+    lockfile
+}
+
+/// Points the backend `dir` was initialised with at `proxy` (tflock reaches
+/// the table and bucket where the backend says: the environment does not
+/// override it).
+fn through_proxy(f: &Fixture, dir: &std::path::Path, proxy: &crate::support::proxy::Proxy) {
+    let init = dir.join(".terraform/terraform.tfstate");
+    let text = std::fs::read_to_string(&init).unwrap();
+    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
+}
+
 #[test]
 fn only_the_dead_holders_terraform_lock_is_removed() {
     let f = Fixture::new();
@@ -632,11 +643,7 @@ fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terrafor
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    // tflock reaches the table where the backend says (the environment
-    // does not override it): through the proxy.
-    let init = dir.join(".terraform/terraform.tfstate");
-    let text = std::fs::read_to_string(&init).unwrap();
-    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
+    through_proxy(&f, &dir, &proxy);
     let log = f.path("holder.log");
     let mut cmd = f.tflock_elsewhere(&key, "gone", None);
     let mut run = spawn(
