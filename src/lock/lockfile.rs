@@ -69,6 +69,15 @@ pub async fn remove(s3: &S3, bucket: &str, key: &str, etag: &str) -> Result<bool
             if precondition {
                 return Ok(false);
             }
+            // Not there (a conditional delete of a missing key): gone, by
+            // this very request sent again after its answer was lost, or by
+            // someone else meanwhile; either way the lock no longer holds.
+            let missing = err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 404);
+            if missing {
+                return Ok(true);
+            }
             Err(aws::request_failure(
                 &s3.place,
                 &format!("remove terraform's lockfile s3://{bucket}/{key}"),

@@ -45,7 +45,8 @@ impl NativeLock {
         )
     }
 
-    /// Removes it if it is still exactly what was read (`Ok(false)` if not).
+    /// Removes it if it is still exactly what was read: `Ok(false)` if it
+    /// changed, `Ok(true)` once it is gone (also when it was gone already).
     pub async fn remove(&self, table: &LeaseTable, s3: &S3) -> Result<bool, Error> {
         match self {
             NativeLock::Item { table: t, lock } => table

@@ -968,11 +968,15 @@ impl LeaseTable {
                 .condition_expression("#info = :info")
                 .expression_attribute_values(":info", s(info)),
             None => req.condition_expression("attribute_not_exists(#info)"),
-        };
+        }
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match req.send().await {
             Ok(_) => Ok(true),
             Err(err) => match err.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                // Refused with nothing there: gone, by this very request
+                // sent again after its answer was lost (or by someone else
+                // meanwhile); either way the lock no longer holds.
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => Ok(e.item().is_none()),
                 _ => Err(self.call_error(&format!("remove terraform's lock {}", lock.path_key), err).await),
             },
         }

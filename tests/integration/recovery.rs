@@ -420,6 +420,38 @@ fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
 }
 
 #[test]
+fn a_removal_of_terraforms_lock_whose_answer_was_lost_is_done() {
+    // The delete lands, its answer is lost, the SDK sends it again and
+    // that is refused (DynamoDB's condition) or finds nothing (S3): the
+    // lock is not there any more. Gone is what was asked for, not "changed
+    // meanwhile" (76) or an error.
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let dir = dir_locking_twice(&f);
+    through_proxy(&f, &dir, &proxy);
+    let key = f.terraform_lock_id();
+    for (n, needle) in ["DynamoDB_20120810.DeleteItem", "DELETE /"]
+        .into_iter()
+        .enumerate()
+    {
+        let lockfile = plant_both_terraform_locks(&f, &key, "bob@laptop", "answer-lost");
+        proxy.drop_answer_to_next(needle);
+        let out = output(
+            f.tflock_in(&dir)
+                .args(["force-unlock", "answer-lost", "--yes"]),
+        );
+        assert_eq!(
+            proxy.failed_connections(),
+            n as u32 + 1,
+            "the answer was lost"
+        );
+        assert_eq!(code(&out), 0, "{needle}: {}{}", stdout(&out), stderr(&out));
+        assert!(f.dynamo.get(&f.table, &key).is_none());
+        assert_eq!(moto::s3(f.moto.port, "GET", &lockfile, b"").0, 404);
+    }
+}
+
+#[test]
 fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     let f = Fixture::new();
     // Dead: killed with everything it ran.
