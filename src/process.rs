@@ -12,6 +12,21 @@ pub fn identity() -> String {
     identity_of("self")
 }
 
+/// Process `pid` as [`command_running`] recognises it: its pid, then
+/// its identity.
+pub fn describe(pid: u32) -> String {
+    format!("{pid} {}", identity_of(&pid.to_string()))
+}
+
+/// The pid of the process [`describe`] described, if it still runs here:
+/// the same pid started at the same time, in this boot and pid namespace
+/// (a reused pid is not it). `None` too when this machine cannot tell.
+pub fn command_running(described: &str) -> Option<u32> {
+    let (pid, identity) = described.split_once(' ')?;
+    let pid: u32 = pid.parse().ok()?;
+    (still_running(pid, Some(identity)) == Some(true)).then_some(pid)
+}
+
 fn identity_of(pid: &str) -> String {
     format!(
         "{} {} {}",

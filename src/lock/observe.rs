@@ -28,7 +28,15 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
     if record.host != crate::holder::host_name() {
         return None;
     }
-    if let Some(pid) = crate::process::child_running(&record.owner_token) {
+    // Its command, by the token in its environment (readable by its own
+    // user and root), or as the process its first renewal recorded (by
+    // anyone: a tflock killed before that renewal has only the former).
+    if let Some(pid) = crate::process::child_running(&record.owner_token).or_else(|| {
+        record
+            .command_process
+            .as_deref()
+            .and_then(crate::process::command_running)
+    }) {
         return Some(format!(
             "its command (pid {pid}) is still running on this host ({})",
             record.host

@@ -38,6 +38,12 @@ pub mod attr {
     /// `{at, by}` once released (`by` when someone else forced it).
     pub const RELEASED: &str = "lease.released";
     pub const TERRAFORM_LOCK_ID: &str = "lease.terraform_lock_id";
+    /// The holder's command as a process: `<pid> <boot> <pid namespace>
+    /// <start>`, recorded by its first renewal. Proof of life that any user
+    /// on the holder's machine can check (`/proc/PID/stat`), where the
+    /// command's environment (its `TFLOCK_TOKEN`) is readable only by its
+    /// own user and root.
+    pub const COMMAND_PROCESS: &str = "lease.command_process";
     /// The holder's place in the queue (its ticket), when it took the lock
     /// in its turn (a lock taken free, with nobody in line, needs none).
     pub const TICKET: &str = "lease.ticket";
@@ -132,6 +138,8 @@ pub struct LeaseRecord {
     /// Who released it, when it was not its holder (force-unlock).
     pub released_by: Option<String>,
     pub terraform_lock_id: Option<String>,
+    /// The holder's command as a process (see [`attr::COMMAND_PROCESS`]).
+    pub command_process: Option<String>,
     /// The state object as the last release left it; `None` before any.
     pub state_seen: Option<crate::state::Seen>,
     /// The mark of the last forced release (see [`attr::LAST_FORCED`]).
@@ -272,6 +280,7 @@ impl LeaseRecord {
             released_at: released.map(|m| opt_time(m, "at")).transpose()?.flatten(),
             released_by: released.map(|m| opt_s(m, "by")).transpose()?.flatten(),
             terraform_lock_id: opt_s(l, field(attr::TERRAFORM_LOCK_ID))?,
+            command_process: opt_s(l, field(attr::COMMAND_PROCESS))?,
             // Advisory: one that does not parse is as good as none.
             state_seen: item
                 .get(attr::STATE_SEEN)
@@ -741,6 +750,43 @@ mod tests {
                 .to_string();
             assert!(err.contains(expect), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn a_holder_whose_command_still_runs_is_alive_to_anyone_here() {
+        // The holder's tflock is gone and its command's environment is not
+        // read (another user's, say): the process its first renewal
+        // recorded, pid and start time, still proves it alive.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut lease = LeaseRecord::from_item(&sample()).unwrap();
+        lease.host = crate::holder::host_name();
+        lease.pid = 0;
+        lease.owner_token = "no-process-has-this-token".into();
+        let alive = |process: Option<String>| {
+            let lease = LeaseRecord {
+                command_process: process,
+                ..lease.clone()
+            };
+            crate::lock::observe::alive_here(&lease)
+        };
+        let recorded = crate::process::describe(child.id());
+        assert!(
+            alive(Some(recorded.clone()))
+                .is_some_and(|why| why.contains(&format!("its command (pid {})", child.id()))),
+            "{recorded}"
+        );
+        // The same pid started at another time: a reused pid, not it.
+        let (pid, identity) = recorded.split_once(' ').unwrap();
+        let (rest, _start) = identity.rsplit_once(' ').unwrap();
+        assert_eq!(alive(Some(format!("{pid} {rest} 1"))), None);
+        assert_eq!(alive(Some("garbled".into())), None);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(alive(Some(recorded)), None);
+        assert_eq!(alive(None), None);
     }
 
     #[test]

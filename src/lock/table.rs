@@ -692,6 +692,7 @@ impl LeaseTable {
         &self,
         lease: &mut Lease,
         terraform_lock_id: Option<&str>,
+        command_process: Option<&str>,
     ) -> Result<Renew, CallError> {
         // Sent, it may land whatever answer comes back.
         lease.gc_at.set();
@@ -719,6 +720,13 @@ impl LeaseTable {
         .set(format!("{gc_at} = {gc_at_v}"));
         if let Some(id) = terraform_lock_id {
             let (name, value) = (e.name(attr::TERRAFORM_LOCK_ID), e.value("tf_id", s(id)));
+            e.set(format!("{name} = {value}"));
+        }
+        if let Some(process) = command_process {
+            let (name, value) = (
+                e.name(attr::COMMAND_PROCESS),
+                e.value("command_process", s(process)),
+            );
             e.set(format!("{name} = {value}"));
         }
         let req = self

@@ -54,6 +54,9 @@ pub struct Heartbeat {
     /// Boot-clock time at which the acquiring request was sent.
     pub acquired_started: Duration,
     pub native: Option<NativeLock>,
+    /// The command as a process (`process::describe`), recorded in the
+    /// lease by the first renewal: proof of life any user can check.
+    pub command: Option<String>,
     pub reporter: Reporter,
 }
 
@@ -83,6 +86,7 @@ impl Heartbeat {
         let mut due = self.acquired_started + self.heartbeat;
         let mut native_id: Option<String> = None;
         let mut native_recorded = false;
+        let mut command_recorded = false;
         let mut native_looks = 0u32;
         // Without SIGCONT handling a resumed holder would wait out its timer.
         let mut resumed = signals::continued().ok();
@@ -129,8 +133,9 @@ impl Heartbeat {
             // by its condition on our RVN, that nobody took the lease.
             let budget = deadline.time_to_fence(started).max(self.heartbeat / 2);
             let record = native_id.as_deref().filter(|_| !native_recorded);
+            let command = self.command.as_deref().filter(|_| !command_recorded);
             let outcome = tokio::select! {
-                r = timeout(budget, self.table.renew(&mut self.lease, record)) => r,
+                r = timeout(budget, self.table.renew(&mut self.lease, record, command)) => r,
                 // The machine slept with the renewal in flight: its timeout
                 // (monotonic, stopped meanwhile) could keep us waiting on a
                 // dead connection for the whole budget after the resume.
@@ -147,6 +152,7 @@ impl Heartbeat {
                 Ok(Ok(Renew::Renewed)) => {
                     deadline.renewed(started);
                     native_recorded |= record.is_some();
+                    command_recorded |= command.is_some();
                     due = started + self.heartbeat;
                 }
                 Ok(Ok(Renew::Adopted)) => due = boot_clock(),

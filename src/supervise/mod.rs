@@ -127,6 +127,7 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
         heartbeat,
         acquired_started,
         native,
+        command: child.id().map(crate::process::describe),
         reporter: reporter.clone(),
     };
     let beating = tokio::spawn(beat.run(stop_rx, lost_tx));
@@ -395,7 +396,7 @@ async fn confirmed_before_start(
     // Twice at most: a renewal of ours that landed unanswered is adopted.
     for _ in 0..2 {
         let started = deadline::boot_clock();
-        let renewal = tokio::time::timeout(heartbeat, table.renew(&mut lease, None));
+        let renewal = tokio::time::timeout(heartbeat, table.renew(&mut lease, None, None));
         let Ok(answer) = renewal.await else {
             return Err(lapsed(format!(
                 "no answer within {}",

@@ -118,6 +118,44 @@ fn a_live_holder_on_this_host_is_refused_at_once() {
 }
 
 #[test]
+fn the_first_renewal_records_the_command_as_a_process() {
+    // Its pid and start time: proof of life on the holder's machine that
+    // any user can check (the command's environment, with its token, is
+    // readable only by its own user and root).
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("recorded")
+            .args(["--lease", "3s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    let child: String = child_log(&log)
+        .iter()
+        .find(|(e, _, _)| e == "ready")
+        .and_then(|(_, d, _)| d.split_whitespace().next().map(str::to_string))
+        .unwrap();
+    wait_until("the first renewal", Duration::from_secs(10), || {
+        f.lease_item("recorded")
+            .and_then(|i| dynamo::m(&i, "lease").cloned())
+            .is_some_and(|l| l.contains_key("command_process"))
+    });
+    let lease = dynamo::m(&f.lease_item("recorded").unwrap(), "lease")
+        .cloned()
+        .unwrap();
+    let recorded = dynamo::s(&lease, "command_process");
+    let fields: Vec<&str> = recorded.split(' ').collect();
+    assert_eq!(
+        fields.len(),
+        4,
+        "pid, boot, pid namespace, start: {recorded}"
+    );
+    assert_eq!(fields[0], child, "{recorded}");
+    signal(&holder, Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}
+
+#[test]
 fn a_heartbeat_during_observation_refuses_even_with_a_skewed_clock() {
     let f = Fixture::new();
     let log = f.path("child.log");
