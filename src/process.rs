@@ -103,10 +103,15 @@ pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
         return None;
     }
     let pid = pid.to_string();
-    if !Path::new(&format!("/proc/{pid}")).exists() {
+    let Ok(fields) = stat_fields(&pid) else {
+        return Some(false);
+    };
+    // A zombie has exited: nothing reaped it yet (an orphan under a pid 1
+    // that never reaps stays one for good), and it holds nothing.
+    if matches!(fields.first().map(String::as_str), Some("Z" | "X")) {
         return Some(false);
     }
-    Some(rec_start == "-" || start_ticks(&pid).as_deref() == Some(rec_start))
+    Some(rec_start == "-" || fields.get(19).map(String::as_str) == Some(rec_start))
 }
 
 /// A process on this machine whose environment says it runs under the lease
@@ -462,7 +467,19 @@ mod tests {
             None,
             "never ourselves"
         );
+        // Killed, not yet reaped: a zombie has exited, and is not running.
         child.kill().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while stat_fields(&pid.to_string())
+            .unwrap()
+            .first()
+            .map(String::as_str)
+            != Some("Z")
+        {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(still_running(pid, Some(&real)), Some(false));
         child.wait().unwrap();
         assert_eq!(still_running(pid, Some(&real)), Some(false));
     }
