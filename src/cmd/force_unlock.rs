@@ -17,7 +17,7 @@ use crate::duration;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder;
-use crate::lock::native::{self, NativeLock};
+use crate::lock::native::{self, NativeLock, Removal};
 use crate::lock::observe::{self, Verdict};
 use crate::lock::{ForceRelease, LeaseRecord, LeaseTable};
 use crate::output::{Event as OutputEvent, Reporter};
@@ -233,18 +233,47 @@ impl Context<'_> {
                 return self.refuse(why);
             }
         }
+        // The lease is released; then each of the dead holder's terraform
+        // locks. One that errors may still be there: never exit 0 then.
+        let mut not_removed = Vec::new();
+        let mut failed = Vec::new();
         for n in plan {
-            let left = match n.remove(self.table, self.s3).await {
-                Ok(true) => None,
-                Ok(false) => Some(format!("{} changed meanwhile; left in place", n.describe())),
-                Err(e) => Some(format!("{} could not be removed: {e}", n.describe())),
-            };
-            if let Some(left) = left {
-                removed.retain(|r| *r != n.describe());
-                self.amend(&event, format!("not removed: {left}"), &removed)
-                    .await;
-                notes.push(left);
+            let what = n.describe();
+            match n.remove(self.table, self.s3).await {
+                Ok(removal) => {
+                    if removal != Removal::Removed {
+                        removed.retain(|r| *r != what);
+                    }
+                    if removal == Removal::Changed {
+                        not_removed.push(what.clone());
+                    }
+                    notes.extend(removal.note(&what));
+                }
+                Err(e) => {
+                    removed.retain(|r| *r != what);
+                    failed.push(format!("{what}: {e}"));
+                }
             }
+        }
+        if !failed.is_empty() {
+            let why = format!(
+                "removed {}; removal not confirmed: {}",
+                removed.join(" and "),
+                failed.join("; ")
+            );
+            self.amend(&event, why.clone(), &removed).await;
+            return Err(Error::Unavailable(format!("{lock_key}: {why}")));
+        }
+        if !not_removed.is_empty() {
+            self.amend(
+                &event,
+                format!(
+                    "not removed: {} (changed meanwhile)",
+                    not_removed.join(" and ")
+                ),
+                &removed,
+            )
+            .await;
         }
         let mut text = format!(
             "unlocked {lock_key}: its holder was silent for {} (lease {}); removed {}",
@@ -324,6 +353,7 @@ impl Context<'_> {
         // Refused (changed meanwhile), and failed (unknown whether it went).
         let mut left = Vec::new();
         let mut failed = Vec::new();
+        let mut gone = Vec::new();
         match lease_targeted {
             Some(r) => match self.table.force_release(r, &self.who, false).await {
                 Ok(ForceRelease::Released) => removed.push(what.clone()),
@@ -335,8 +365,12 @@ impl Context<'_> {
             None => {
                 for n in &natives_targeted {
                     match n.remove(self.table, self.s3).await {
-                        Ok(true) => removed.push(n.describe()),
-                        Ok(false) => left.push(format!("{} changed meanwhile", n.describe())),
+                        Ok(Removal::Removed) => removed.push(n.describe()),
+                        // Gone is what was asked for.
+                        Ok(removal @ Removal::Gone) => gone.extend(removal.note(&n.describe())),
+                        Ok(Removal::Changed) => {
+                            left.push(format!("{} changed meanwhile", n.describe()))
+                        }
                         Err(e) => failed.push(format!("{}: {e}", n.describe())),
                     }
                 }
@@ -349,7 +383,12 @@ impl Context<'_> {
             format!("removed {}; ", removed.join(" and "))
         };
         if !failed.is_empty() {
-            let why = format!("{done}removal not confirmed: {}", failed.join("; "));
+            let also = if left.is_empty() {
+                String::new()
+            } else {
+                format!("; not removed: {}", left.join("; "))
+            };
+            let why = format!("{done}removal not confirmed: {}{also}", failed.join("; "));
             self.amend(&event, why.clone(), &removed).await;
             return Err(Error::Unavailable(format!("{lock_key}: {why}")));
         }
@@ -372,10 +411,17 @@ impl Context<'_> {
             removed: &removed,
             verified: false,
         });
-        let text = format!(
-            "unlocked {lock_key}: removed {} (unverified)",
-            removed.join(" and ")
-        );
+        let mut text = if removed.is_empty() {
+            format!("unlocked {lock_key} (unverified)")
+        } else {
+            format!(
+                "unlocked {lock_key}: removed {} (unverified)",
+                removed.join(" and ")
+            )
+        };
+        for note in &gone {
+            text.push_str(&format!("\n{note}"));
+        }
         self.say("unlocked", &text, &removed);
         Ok(0)
     }

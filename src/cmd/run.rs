@@ -13,6 +13,7 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder::Holder;
+use crate::lock::native::Removal;
 use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
@@ -404,14 +405,17 @@ async fn takeover(
                     continue;
                 }
                 match n.remove(table, s3).await {
-                    Ok(true) => {
+                    Ok(Removal::Removed) => {
                         reporter.warn(&format!("removed {}", n.describe()));
                         event.removed.push(n.describe());
                     }
+                    Ok(removal @ Removal::Gone) => {
+                        reporter.warn(&removal.note(&n.describe()).unwrap_or_default());
+                    }
                     // The dead holder's, left in place all the same: the
                     // audit says so (the next terraform may wait on it).
-                    Ok(false) => {
-                        let why = format!("{} changed meanwhile; left in place", n.describe());
+                    Ok(removal @ Removal::Changed) => {
+                        let why = removal.note(&n.describe()).unwrap_or_default();
                         reporter.warn(&why);
                         event.kept.push(why);
                     }

@@ -45,11 +45,17 @@ pub async fn read(s3: &S3, bucket: &str, key: &str) -> Result<Option<Lockfile>, 
 }
 
 /// Removes the lockfile if it is still the one read (`Ok(false)` otherwise).
-pub async fn remove(s3: &S3, bucket: &str, key: &str, etag: &str) -> Result<bool, Error> {
+pub async fn remove(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    etag: &str,
+) -> Result<super::native::Removal, Error> {
+    use super::native::Removal;
     if etag.is_empty() {
         // Nothing to make the delete conditional on: a store that answered
         // without an ETag might also ignore `If-Match: ""`. Leave it.
-        return Ok(false);
+        return Ok(Removal::Changed);
     }
     match s3
         .client
@@ -60,23 +66,20 @@ pub async fn remove(s3: &S3, bucket: &str, key: &str, etag: &str) -> Result<bool
         .send()
         .await
     {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok(Removal::Removed),
         Err(err) => {
             let precondition = err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 412)
                 || matches!(err.as_service_error(), Some(e) if aws_sdk_s3::error::ProvideErrorMetadata::code(e) == Some("PreconditionFailed"));
             if precondition {
-                return Ok(false);
+                return Ok(Removal::Changed);
             }
-            // Not there (a conditional delete of a missing key): gone, by
-            // this very request sent again after its answer was lost, or by
-            // someone else meanwhile; either way the lock no longer holds.
-            let missing = err
-                .raw_response()
-                .is_some_and(|r| r.status().as_u16() == 404);
+            // Not there (a conditional delete of a missing key, not of a
+            // missing bucket): gone.
+            let missing = matches!(err.as_service_error(), Some(e) if aws_sdk_s3::error::ProvideErrorMetadata::code(e) == Some("NoSuchKey"));
             if missing {
-                return Ok(true);
+                return Ok(Removal::Gone);
             }
             Err(aws::request_failure(
                 &s3.place,

@@ -9,6 +9,33 @@ use crate::aws::S3;
 use crate::error::Error;
 use crate::settings::Target;
 
+/// What a removal of terraform's lock found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed, exactly as it was read.
+    Removed,
+    /// Not there any more: removed by an earlier attempt of this very
+    /// request whose answer was lost, or by its owner meanwhile. Either way
+    /// it no longer locks the state.
+    Gone,
+    /// Another lock now (or the same, changed): left in place.
+    Changed,
+}
+
+impl Removal {
+    /// The note for a lock `what` that was not simply removed.
+    pub fn note(self, what: &str) -> Option<String> {
+        match self {
+            Removal::Removed => None,
+            Removal::Gone => Some(format!(
+                "{what} was no longer there when removed (an earlier attempt whose answer was \
+                 lost, or its owner unlocking it meanwhile)"
+            )),
+            Removal::Changed => Some(format!("{what} changed meanwhile; left in place")),
+        }
+    }
+}
+
 pub enum NativeLock {
     Item {
         table: String,
@@ -45,9 +72,8 @@ impl NativeLock {
         )
     }
 
-    /// Removes it if it is still exactly what was read: `Ok(false)` if it
-    /// changed, `Ok(true)` once it is gone (also when it was gone already).
-    pub async fn remove(&self, table: &LeaseTable, s3: &S3) -> Result<bool, Error> {
+    /// Removes it if it is still exactly what was read.
+    pub async fn remove(&self, table: &LeaseTable, s3: &S3) -> Result<Removal, Error> {
         match self {
             NativeLock::Item { table: t, lock } => table
                 .delete_terraform_lock(t, lock)

@@ -963,7 +963,8 @@ impl LeaseTable {
         &self,
         table: &str,
         lock: &TerraformLock,
-    ) -> Result<bool, CallError> {
+    ) -> Result<super::native::Removal, CallError> {
+        use super::native::Removal;
         let mut req = self
             .dynamo
             .client
@@ -979,12 +980,20 @@ impl LeaseTable {
         }
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match req.send().await {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Removal::Removed),
             Err(err) => match err.as_service_error() {
-                // Refused with nothing there: gone, by this very request
-                // sent again after its answer was lost (or by someone else
-                // meanwhile); either way the lock no longer holds.
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => Ok(e.item().is_none()),
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => {
+                    if e.item().is_some() {
+                        return Ok(Removal::Changed);
+                    }
+                    // Refused with no item returned: gone, or a service
+                    // that does not return it. Never taken for gone
+                    // without looking.
+                    Ok(match self.read_terraform_lock(table, &lock.path_key).await? {
+                        None => Removal::Gone,
+                        Some(_) => Removal::Changed,
+                    })
+                }
                 _ => Err(self.call_error(&format!("remove terraform's lock {}", lock.path_key), err).await),
             },
         }

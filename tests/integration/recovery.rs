@@ -151,6 +151,19 @@ fn the_first_renewal_records_the_command_as_a_process() {
         "pid, boot, pid namespace, start: {recorded}"
     );
     assert_eq!(fields[0], child, "{recorded}");
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    assert_eq!(fields[1], boot.trim(), "{recorded}");
+    let namespace = std::fs::read_link(format!("/proc/{child}/ns/pid")).unwrap();
+    assert_eq!(fields[2], namespace.to_string_lossy(), "{recorded}");
+    let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap();
+    let start = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap();
+    assert_eq!(fields[3], start, "its start time: {recorded}");
     signal(&holder, Signal::SIGTERM);
     finish(holder, Duration::from_secs(20));
 }
