@@ -107,8 +107,11 @@ pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
         return Some(false);
     };
     // A zombie has exited: nothing reaped it yet (an orphan under a pid 1
-    // that never reaps stays one for good), and it holds nothing.
-    if matches!(fields.first().map(String::as_str), Some("Z" | "X")) {
+    // that never reaps stays one for good), and it holds nothing, unless it
+    // is a leader whose other threads still run (as the scan below counts).
+    if matches!(fields.first().map(String::as_str), Some("Z" | "X"))
+        && threads(Path::new(&format!("/proc/{pid}"))) <= 1
+    {
         return Some(false);
     }
     Some(rec_start == "-" || fields.get(19).map(String::as_str) == Some(rec_start))

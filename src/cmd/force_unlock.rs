@@ -235,19 +235,19 @@ impl Context<'_> {
         }
         // The lease is released; then each of the dead holder's terraform
         // locks. One that errors may still be there: never exit 0 then.
-        let mut not_removed = Vec::new();
+        // What did not go as recorded: a lock gone before its delete or
+        // changed (notes), or an error.
+        let mut differs = Vec::new();
         let mut failed = Vec::new();
         for n in plan {
             let what = n.describe();
             match n.remove(self.table, self.s3).await {
+                Ok(Removal::Removed) => {}
                 Ok(removal) => {
-                    if removal != Removal::Removed {
-                        removed.retain(|r| *r != what);
-                    }
-                    if removal == Removal::Changed {
-                        not_removed.push(what.clone());
-                    }
-                    notes.extend(removal.note(&what));
+                    removed.retain(|r| *r != what);
+                    let note = removal.note(&what).unwrap_or_default();
+                    differs.push(note.clone());
+                    notes.push(note);
                 }
                 Err(e) => {
                     removed.retain(|r| *r != what);
@@ -256,24 +256,21 @@ impl Context<'_> {
             }
         }
         if !failed.is_empty() {
+            let also = if differs.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", differs.join("; "))
+            };
             let why = format!(
-                "removed {}; removal not confirmed: {}",
+                "removed {}; removal not confirmed: {}{also}",
                 removed.join(" and "),
                 failed.join("; ")
             );
             self.amend(&event, why.clone(), &removed).await;
             return Err(Error::Unavailable(format!("{lock_key}: {why}")));
         }
-        if !not_removed.is_empty() {
-            self.amend(
-                &event,
-                format!(
-                    "not removed: {} (changed meanwhile)",
-                    not_removed.join(" and ")
-                ),
-                &removed,
-            )
-            .await;
+        if !differs.is_empty() {
+            self.amend(&event, differs.join("; "), &removed).await;
         }
         let mut text = format!(
             "unlocked {lock_key}: its holder was silent for {} (lease {}); removed {}",
@@ -401,6 +398,9 @@ impl Context<'_> {
             };
             self.amend(&event, outcome, &removed).await;
             return self.refuse(format!("{done}{why}"));
+        }
+        if !gone.is_empty() {
+            self.amend(&event, gone.join("; "), &removed).await;
         }
         self.reporter.event(OutputEvent::ForceUnlocked {
             lock_key,

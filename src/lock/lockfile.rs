@@ -44,7 +44,8 @@ pub async fn read(s3: &S3, bucket: &str, key: &str) -> Result<Option<Lockfile>, 
     }))
 }
 
-/// Removes the lockfile if it is still the one read (`Ok(false)` otherwise).
+/// Removes the lockfile if it is still the one read: removed, gone already,
+/// or changed meanwhile (left).
 pub async fn remove(
     s3: &S3,
     bucket: &str,

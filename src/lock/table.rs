@@ -958,7 +958,7 @@ impl LeaseTable {
     }
 
     /// Deletes terraform's own lock item, conditionally on the exact value
-    /// read (`Ok(false)` when it changed meanwhile).
+    /// read: removed, gone already, or changed meanwhile (left).
     pub async fn delete_terraform_lock(
         &self,
         table: &str,
@@ -976,7 +976,10 @@ impl LeaseTable {
             Some(info) => req
                 .condition_expression("#info = :info")
                 .expression_attribute_values(":info", s(info)),
-            None => req.condition_expression("attribute_not_exists(#info)"),
+            // Present, too: a delete of a missing item would succeed.
+            None => req
+                .condition_expression("attribute_exists(#key) AND attribute_not_exists(#info)")
+                .expression_attribute_names("#key", attr::KEY),
         }
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match req.send().await {
