@@ -778,6 +778,82 @@ fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terrafor
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
 }
 
+#[test]
+fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked() {
+    // The lease goes, the delete of the dead holder's terraform lock keeps
+    // failing: the state is still locked. force-unlock exits 69 and amends
+    // its audit record; a takeover goes on with the lock it took and lists
+    // terraform's lock among what it kept.
+    let f = Fixture::new();
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    let dir = f.terraform_dir("tf");
+    let key = f.terraform_lock_id();
+    through_proxy(&f, &dir, &proxy);
+    let dead_holder_with_its_lock = |name: &str| {
+        let log = f.path(&format!("{name}.log"));
+        let mut cmd = f.tflock_elsewhere(&key, name, None);
+        let mut run = spawn(
+            cmd.current_dir(&dir)
+                .args(["--lease", "2s", "run"])
+                .args(f.sigchild(&log, &["--sleep", "60"])),
+        );
+        wait_child_ready("the holder's child", &log);
+        kill_everything(&mut run);
+        let lease = f.lease_item(&key).unwrap();
+        plant_terraform_lock(&f, &key, &dynamo::holder_field(&lease, "who"), name);
+    };
+    // Every attempt (the SDK retries), in both phases.
+    proxy.fail_requests_containing("DynamoDB_20120810.DeleteItem", 20);
+
+    dead_holder_with_its_lock("gone-1");
+    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    assert_eq!(code(&out), 69, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("removal not confirmed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
+    assert!(f.dynamo.get(&f.table, &key).is_some(), "still locked");
+    let records: Vec<_> = f
+        .history(&key)
+        .into_iter()
+        .filter(|e| e["kind"] == "force_unlock")
+        .collect();
+    assert_eq!(
+        records.len(),
+        2,
+        "the record and its follow-up: {records:?}"
+    );
+    assert_eq!(
+        records[1]["removed"].as_array().map(Vec::len),
+        Some(1),
+        "the lease only"
+    );
+
+    dead_holder_with_its_lock("gone-2");
+    let out = output(f.tflock_in(&dir).args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "30s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let takeover = f
+        .history(&key)
+        .into_iter()
+        .rfind(|e| e["kind"] == "takeover")
+        .expect("the takeover's record");
+    assert!(
+        takeover["kept"][0]
+            .as_str()
+            .is_some_and(|k| k.contains("could not be removed")),
+        "{takeover}"
+    );
+}
+
 /// A process killed (and reaped) when dropped, so a failing test leaves
 /// none behind.
 struct Running(std::process::Child);
