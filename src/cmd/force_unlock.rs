@@ -63,6 +63,27 @@ pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> 
     })
 }
 
+/// What removing some of terraform's locks came to (descriptions and notes).
+#[derive(Default)]
+struct Removals {
+    removed: Vec<String>,
+    /// Gone before their delete: what was asked for, with a note.
+    gone: Vec<String>,
+    /// Changed meanwhile (or, for the lease, refused): left in place.
+    changed: Vec<String>,
+    /// Errors: whether these went is unknown.
+    failed: Vec<String>,
+}
+
+/// "removed A and B; " before what did not go, or nothing.
+fn removed_so_far(removed: &[String]) -> String {
+    if removed.is_empty() {
+        String::new()
+    } else {
+        format!("removed {}; ", removed.join(" and "))
+    }
+}
+
 struct Context<'a> {
     table: &'a LeaseTable,
     s3: &'a crate::aws::S3,
@@ -125,6 +146,43 @@ impl Context<'_> {
         ));
         event.reason = self.args.reason.clone();
         super::run::record(self.history, &event, self.reporter).await;
+    }
+
+    /// Removes each of terraform's locks `natives`, each conditionally on
+    /// what was read.
+    async fn remove_all(&self, natives: &[&NativeLock]) -> Removals {
+        let mut done = Removals::default();
+        for n in natives {
+            let what = n.describe();
+            match n.remove(self.table, self.s3).await {
+                Ok(Removal::Removed) => done.removed.push(what),
+                Ok(removal @ Removal::Gone) => done.gone.extend(removal.note(&what)),
+                Ok(removal @ Removal::Changed) => done.changed.extend(removal.note(&what)),
+                Err(e) => done.failed.push(format!("{what}: {e}")),
+            }
+        }
+        done
+    }
+
+    /// The end of a force-unlock whose removal of `failed` errored (the lock
+    /// may still be there: 69, never 0): the audit record amended with what
+    /// was `removed` and what was not, and the error saying the same.
+    async fn not_confirmed(
+        &self,
+        event: &Event,
+        removed: &[String],
+        failed: &[String],
+        others: &[String],
+    ) -> Error {
+        let done = removed_so_far(removed);
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", others.join("; "))
+        };
+        let why = format!("{done}removal not confirmed: {}{also}", failed.join("; "));
+        self.amend(event, why.clone(), removed).await;
+        Error::Unavailable(format!("{}: {why}", self.target.lock_key))
     }
 
     async fn verified(&self, lease: Option<LeaseRecord>, natives: Vec<NativeLock>) -> Result<u8> {
@@ -195,19 +253,20 @@ impl Context<'_> {
                 ));
             }
         }
-        let mut removed = vec![format!(
+        let lease_removed = format!(
             "lease of {} (fence {})",
             record.describe_holder(),
             record.fence
-        )];
-        removed.extend(plan.iter().map(|n| n.describe()));
+        );
         // The audit record first: no removal is ever unrecorded.
         let mut event = Event::new(Kind::ForceUnlock, lock_key, &self.who);
         event.outcome = Some("verified".into());
         event.previous_holder = Some(record.describe_holder());
         event.previous_fence = Some(record.fence);
         event.observed_ms = history::millis(observed);
-        event.removed = removed.clone();
+        event.removed = std::iter::once(lease_removed.clone())
+            .chain(plan.iter().map(|n| n.describe()))
+            .collect();
         event.kept = kept;
         self.audit(event.clone()).await?;
 
@@ -235,43 +294,22 @@ impl Context<'_> {
         }
         // The lease is released; then each of the dead holder's terraform
         // locks. One that errors may still be there: never exit 0 then.
-        // What did not go as recorded: a lock gone before its delete or
-        // changed (notes), or an error.
-        let mut differs = Vec::new();
-        let mut failed = Vec::new();
-        for n in plan {
-            let what = n.describe();
-            match n.remove(self.table, self.s3).await {
-                Ok(Removal::Removed) => {}
-                Ok(removal) => {
-                    removed.retain(|r| *r != what);
-                    let note = removal.note(&what).unwrap_or_default();
-                    differs.push(note.clone());
-                    notes.push(note);
-                }
-                Err(e) => {
-                    removed.retain(|r| *r != what);
-                    failed.push(format!("{what}: {e}"));
-                }
-            }
-        }
-        if !failed.is_empty() {
-            let also = if differs.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", differs.join("; "))
-            };
-            let why = format!(
-                "removed {}; removal not confirmed: {}{also}",
-                removed.join(" and "),
-                failed.join("; ")
-            );
-            self.amend(&event, why.clone(), &removed).await;
-            return Err(Error::Unavailable(format!("{lock_key}: {why}")));
+        let natives = self.remove_all(&plan).await;
+        let removed: Vec<String> = std::iter::once(lease_removed)
+            .chain(natives.removed)
+            .collect();
+        // What did not go as recorded: a lock gone before its delete, or
+        // changed (left in place).
+        let differs: Vec<String> = natives.gone.into_iter().chain(natives.changed).collect();
+        if !natives.failed.is_empty() {
+            return Err(self
+                .not_confirmed(&event, &removed, &natives.failed, &differs)
+                .await);
         }
         if !differs.is_empty() {
             self.amend(&event, differs.join("; "), &removed).await;
         }
+        notes.extend(differs);
         let mut text = format!(
             "unlocked {lock_key}: its holder was silent for {} (lease {}); removed {}",
             duration::format(observed),
@@ -346,49 +384,33 @@ impl Context<'_> {
         event.previous_fence = lease_targeted.map(|r| r.fence);
         event.removed = targets.clone();
         self.audit(event.clone()).await?;
-        let mut removed = Vec::new();
-        // Refused (changed meanwhile), and failed (unknown whether it went).
-        let mut left = Vec::new();
-        let mut failed = Vec::new();
-        let mut gone = Vec::new();
-        match lease_targeted {
-            Some(r) => match self.table.force_release(r, &self.who, false).await {
-                Ok(ForceRelease::Released) => removed.push(what.clone()),
-                Ok(ForceRelease::Refused(found)) => {
-                    left.push(ForceRelease::why_refused(found.as_deref(), r).1)
+        // The lease, or every terraform lock with the ID.
+        let natives = match lease_targeted {
+            Some(r) => {
+                let mut lease = Removals::default();
+                match self.table.force_release(r, &self.who, false).await {
+                    Ok(ForceRelease::Released) => lease.removed.push(what.clone()),
+                    Ok(ForceRelease::Refused(found)) => lease
+                        .changed
+                        .push(ForceRelease::why_refused(found.as_deref(), r).1),
+                    Err(e) => lease.failed.push(e.error.to_string()),
                 }
-                Err(e) => failed.push(e.error.to_string()),
-            },
-            None => {
-                for n in &natives_targeted {
-                    match n.remove(self.table, self.s3).await {
-                        Ok(Removal::Removed) => removed.push(n.describe()),
-                        // Gone is what was asked for.
-                        Ok(removal @ Removal::Gone) => gone.extend(removal.note(&n.describe())),
-                        Ok(Removal::Changed) => {
-                            left.push(format!("{} changed meanwhile", n.describe()))
-                        }
-                        Err(e) => failed.push(format!("{}: {e}", n.describe())),
-                    }
-                }
+                lease
             }
-        }
-        // Anything not removed leaves the state locked: never exit 0 then.
-        let done = if removed.is_empty() {
-            String::new()
-        } else {
-            format!("removed {}; ", removed.join(" and "))
+            // Gone is what was asked for.
+            None => self.remove_all(&natives_targeted).await,
         };
+        let Removals {
+            removed,
+            gone,
+            changed: left,
+            failed,
+        } = natives;
+        // Anything not removed leaves the state locked: never exit 0 then.
         if !failed.is_empty() {
-            let also = if left.is_empty() {
-                String::new()
-            } else {
-                format!("; not removed: {}", left.join("; "))
-            };
-            let why = format!("{done}removal not confirmed: {}{also}", failed.join("; "));
-            self.amend(&event, why.clone(), &removed).await;
-            return Err(Error::Unavailable(format!("{lock_key}: {why}")));
+            return Err(self.not_confirmed(&event, &removed, &failed, &left).await);
         }
+        let done = removed_so_far(&removed);
         if !left.is_empty() {
             let why = left.join("; ");
             let outcome = if removed.is_empty() {
