@@ -69,17 +69,19 @@ pub async fn remove(
     {
         Ok(_) => Ok(Removal::Removed),
         Err(err) => {
+            let code = err
+                .as_service_error()
+                .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code);
             let precondition = err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 412)
-                || matches!(err.as_service_error(), Some(e) if aws_sdk_s3::error::ProvideErrorMetadata::code(e) == Some("PreconditionFailed"));
+                || code == Some("PreconditionFailed");
             if precondition {
                 return Ok(Removal::Changed);
             }
             // Not there (a conditional delete of a missing key, not of a
             // missing bucket): gone.
-            let missing = matches!(err.as_service_error(), Some(e) if aws_sdk_s3::error::ProvideErrorMetadata::code(e) == Some("NoSuchKey"));
-            if missing {
+            if code == Some("NoSuchKey") {
                 return Ok(Removal::Gone);
             }
             Err(aws::request_failure(
