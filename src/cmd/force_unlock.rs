@@ -17,7 +17,7 @@ use crate::duration;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder;
-use crate::lock::native::{self, NativeLock, Removal};
+use crate::lock::native::{self, NativeLock, Removals};
 use crate::lock::observe::{self, Verdict};
 use crate::lock::{ForceRelease, LeaseRecord, LeaseTable};
 use crate::output::{Event as OutputEvent, Reporter};
@@ -61,18 +61,6 @@ pub fn run(global: &GlobalArgs, args: &ForceUnlockArgs, reporter: &Reporter) -> 
             Some(id) => cx.unguarded(id, lease, natives).await,
         }
     })
-}
-
-/// What removing some of terraform's locks came to (descriptions and notes).
-#[derive(Default)]
-struct Removals {
-    removed: Vec<String>,
-    /// Gone before their delete: what was asked for, with a note.
-    gone: Vec<String>,
-    /// Changed meanwhile (or, for the lease, refused): left in place.
-    changed: Vec<String>,
-    /// Errors: whether these went is unknown.
-    failed: Vec<String>,
 }
 
 /// "removed A and B; " before what did not go, or nothing.
@@ -148,22 +136,6 @@ impl Context<'_> {
         super::run::record(self.history, &event, self.reporter).await;
     }
 
-    /// Removes each of terraform's locks `natives`, each conditionally on
-    /// what was read.
-    async fn remove_all(&self, natives: &[&NativeLock]) -> Removals {
-        let mut done = Removals::default();
-        for n in natives {
-            let what = n.describe();
-            match n.remove(self.table, self.s3).await {
-                Ok(Removal::Removed) => done.removed.push(what),
-                Ok(removal @ Removal::Gone) => done.gone.extend(removal.note(&what)),
-                Ok(removal @ Removal::Changed) => done.changed.extend(removal.note(&what)),
-                Err(e) => done.failed.push(format!("{what}: {e}")),
-            }
-        }
-        done
-    }
-
     /// The end of a force-unlock whose removal of `failed` errored (the lock
     /// may still be there: 69, never 0): the audit record amended with what
     /// was `removed` and what was not, and the error saying the same.
@@ -171,7 +143,7 @@ impl Context<'_> {
         &self,
         event: &Event,
         removed: &[String],
-        failed: &[String],
+        failed: &[(String, Error)],
         others: &[String],
     ) -> Error {
         let done = removed_so_far(removed);
@@ -180,6 +152,10 @@ impl Context<'_> {
         } else {
             format!("; {}", others.join("; "))
         };
+        let failed: Vec<String> = failed
+            .iter()
+            .map(|(what, e)| format!("{what}: {e}"))
+            .collect();
         let why = format!("{done}removal not confirmed: {}{also}", failed.join("; "));
         self.amend(event, why.clone(), removed).await;
         Error::Unavailable(format!("{}: {why}", self.target.lock_key))
@@ -234,24 +210,24 @@ impl Context<'_> {
         let mut plan = Vec::new();
         // The dead holder's terraform locks left in place, for the audit.
         let mut kept = Vec::new();
-        for n in &natives {
-            if self.args.keep_terraform_lock {
+        if self.args.keep_terraform_lock {
+            for n in &natives {
                 notes.push(format!("{} kept (--keep-terraform-lock)", n.describe()));
                 kept.push(format!("{} (--keep-terraform-lock)", n.describe()));
-            } else if n.lock().attributable_to(&record) {
-                match observe::plain_terraform_here(n.lock(), &record, self.workdir) {
-                    Some(why) => {
-                        notes.push(format!("{} left in place: {why}", n.describe()));
-                        kept.push(format!("{}: {why}", n.describe()));
-                    }
-                    None => plan.push(n),
-                }
-            } else {
+            }
+        } else {
+            let sorted = native::of_dead_holder(&natives, &record, self.workdir);
+            for (n, why) in sorted.kept {
+                notes.push(format!("{} left in place: {why}", n.describe()));
+                kept.push(format!("{}: {why}", n.describe()));
+            }
+            for n in sorted.not_theirs {
                 notes.push(format!(
                     "{} is not the dead holder's; left in place",
                     n.describe()
                 ));
             }
+            plan = sorted.remove;
         }
         let lease_removed = format!(
             "lease of {} (fence {})",
@@ -294,7 +270,7 @@ impl Context<'_> {
         }
         // The lease is released; then each of the dead holder's terraform
         // locks. One that errors may still be there: never exit 0 then.
-        let natives = self.remove_all(&plan).await;
+        let natives = native::remove_all(&plan, self.table, self.s3).await;
         let removed: Vec<String> = std::iter::once(lease_removed)
             .chain(natives.removed)
             .collect();
@@ -393,12 +369,12 @@ impl Context<'_> {
                     Ok(ForceRelease::Refused(found)) => lease
                         .changed
                         .push(ForceRelease::why_refused(found.as_deref(), r).1),
-                    Err(e) => lease.failed.push(e.error.to_string()),
+                    Err(e) => lease.failed.push((what.clone(), e.error)),
                 }
                 lease
             }
             // Gone is what was asked for.
-            None => self.remove_all(&natives_targeted).await,
+            None => native::remove_all(&natives_targeted, self.table, self.s3).await,
         };
         let Removals {
             removed,

@@ -13,7 +13,6 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::history::{self, Event, History, Kind};
 use crate::holder::Holder;
-use crate::lock::native::Removal;
 use crate::lock::{LeaseTable, SeenUpdate, wait};
 use crate::output::Reporter;
 use crate::settings::{Target, Timing, process_env};
@@ -389,42 +388,34 @@ async fn takeover(
     ));
     match crate::lock::native::read_all(target, table, s3).await {
         Ok(natives) => {
-            for n in natives {
-                if !n.lock().attributable_to(previous) {
-                    reporter.warn(&format!(
-                        "{} is not the dead holder's; left in place",
-                        n.describe()
-                    ));
-                    continue;
-                }
-                if let Some(why) =
-                    crate::lock::observe::plain_terraform_here(n.lock(), previous, workdir)
-                {
-                    reporter.warn(&format!("{} left in place: {why}", n.describe()));
-                    event.kept.push(format!("{}: {why}", n.describe()));
-                    continue;
-                }
-                match n.remove(table, s3).await {
-                    Ok(Removal::Removed) => {
-                        reporter.warn(&format!("removed {}", n.describe()));
-                        event.removed.push(n.describe());
-                    }
-                    Ok(removal @ Removal::Gone) => {
-                        reporter.warn(&removal.note(&n.describe()).unwrap_or_default());
-                    }
-                    // The dead holder's, left in place all the same: the
-                    // audit says so (the next terraform may wait on it).
-                    Ok(removal @ Removal::Changed) => {
-                        let why = removal.note(&n.describe()).unwrap_or_default();
-                        reporter.warn(&why);
-                        event.kept.push(why);
-                    }
-                    Err(e) => {
-                        let why = format!("{} could not be removed: {e}", n.describe());
-                        reporter.warn(&why);
-                        event.kept.push(why);
-                    }
-                }
+            let sorted = crate::lock::native::of_dead_holder(&natives, previous, workdir);
+            for n in sorted.not_theirs {
+                reporter.warn(&format!(
+                    "{} is not the dead holder's; left in place",
+                    n.describe()
+                ));
+            }
+            for (n, why) in sorted.kept {
+                reporter.warn(&format!("{} left in place: {why}", n.describe()));
+                event.kept.push(format!("{}: {why}", n.describe()));
+            }
+            let done = crate::lock::native::remove_all(&sorted.remove, table, s3).await;
+            for what in done.removed {
+                reporter.warn(&format!("removed {what}"));
+                event.removed.push(what);
+            }
+            for note in done.gone {
+                reporter.warn(&note);
+            }
+            // The dead holder's, left in place all the same: the audit says
+            // so (the next terraform may wait on it).
+            let failed = done
+                .failed
+                .into_iter()
+                .map(|(what, e)| format!("{what} could not be removed: {e}"));
+            for why in done.changed.into_iter().chain(failed) {
+                reporter.warn(&why);
+                event.kept.push(why);
             }
         }
         Err(e) => reporter.warn(&format!("could not read terraform's own locks: {e}")),

@@ -4,7 +4,7 @@
 //! are configured.
 
 use super::lockfile::{self, Lockfile};
-use super::{LeaseTable, TerraformLock};
+use super::{LeaseRecord, LeaseTable, TerraformLock};
 use crate::aws::S3;
 use crate::error::Error;
 use crate::settings::Target;
@@ -114,4 +114,68 @@ pub async fn read_all(
         });
     }
     Ok(found)
+}
+
+/// terraform's locks present beside a dead holder's lease, sorted.
+pub struct OfDeadHolder<'a> {
+    /// Attributable to the dead holder (its ID or Who/Created), with no
+    /// plain terraform on this machine that may hold them: to remove.
+    pub remove: Vec<&'a NativeLock>,
+    /// Attributable, but a plain terraform may hold them (or this machine
+    /// cannot tell): each with why, left in place.
+    pub kept: Vec<(&'a NativeLock, String)>,
+    /// Not the dead holder's: left in place.
+    pub not_theirs: Vec<&'a NativeLock>,
+}
+
+/// Sorts `natives` for the removal of `dead`'s lease (force-unlock
+/// `--verify`, a takeover). `workdir`: where a plain terraform would run.
+pub fn of_dead_holder<'a>(
+    natives: &'a [NativeLock],
+    dead: &LeaseRecord,
+    workdir: &std::path::Path,
+) -> OfDeadHolder<'a> {
+    let mut sorted = OfDeadHolder {
+        remove: Vec::new(),
+        kept: Vec::new(),
+        not_theirs: Vec::new(),
+    };
+    for n in natives {
+        if !n.lock().attributable_to(dead) {
+            sorted.not_theirs.push(n);
+        } else if let Some(why) = super::observe::plain_terraform_here(n.lock(), dead, workdir) {
+            sorted.kept.push((n, why));
+        } else {
+            sorted.remove.push(n);
+        }
+    }
+    sorted
+}
+
+/// What removing some of terraform's locks came to (their descriptions,
+/// and notes).
+#[derive(Default)]
+pub struct Removals {
+    pub removed: Vec<String>,
+    /// Gone before their delete: what was asked for, with a note.
+    pub gone: Vec<String>,
+    /// Changed meanwhile (or, for a lease, refused): left in place, a note.
+    pub changed: Vec<String>,
+    /// Errors, by lock: whether these went is unknown.
+    pub failed: Vec<(String, Error)>,
+}
+
+/// Removes each of `natives`, each conditionally on what was read.
+pub async fn remove_all(natives: &[&NativeLock], table: &LeaseTable, s3: &S3) -> Removals {
+    let mut done = Removals::default();
+    for n in natives {
+        let what = n.describe();
+        match n.remove(table, s3).await {
+            Ok(Removal::Removed) => done.removed.push(what),
+            Ok(removal @ Removal::Gone) => done.gone.extend(removal.note(&what)),
+            Ok(removal @ Removal::Changed) => done.changed.extend(removal.note(&what)),
+            Err(e) => done.failed.push((what, e)),
+        }
+    }
+    done
 }
