@@ -36,11 +36,7 @@ fn max_duration_interrupts_once_and_exits_124() {
         stderr(&out)
     );
     assert_eq!(f.lease_state("slowpoke").as_deref(), Some("released"));
-    let run = f
-        .history("slowpoke")
-        .into_iter()
-        .find(|e| e["kind"] == "run")
-        .unwrap();
+    let run = f.records("slowpoke", "run").into_iter().next().unwrap();
     assert_eq!(run["outcome"], "timed_out");
     assert_eq!(run["exit_code"], 124);
 }

@@ -74,9 +74,9 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
 
     let audit = f
-        .history(&key)
+        .records(&key, "force_unlock")
         .into_iter()
-        .find(|e| e["kind"] == "force_unlock")
+        .next()
         .expect("audit record");
     assert_eq!(audit["outcome"], "verified");
     assert_eq!(audit["reason"], "runner lost");
@@ -268,9 +268,9 @@ fn the_unguarded_path_needs_the_exact_id_and_a_confirmation() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(f.lease_state("manual").as_deref(), Some("released"));
     let audit = f
-        .history("manual")
+        .records("manual", "force_unlock")
         .into_iter()
-        .find(|e| e["kind"] == "force_unlock")
+        .next()
         .expect("audit");
     assert_eq!(audit["outcome"], "unguarded");
     assert_eq!(audit["reason"], "checked by hand");
@@ -340,9 +340,9 @@ fn a_lease_lost_before_the_heartbeat_noticed_still_exits_77() {
     );
     assert_eq!(code(&out), 77, "{}", stderr(&out));
     let run = f
-        .history("unnoticed")
+        .records("unnoticed", "run")
         .into_iter()
-        .rfind(|e| e["kind"] == "run")
+        .last()
         .expect("the run's record");
     assert_eq!(run["outcome"], "lease_lost", "{run}");
 }
@@ -413,9 +413,9 @@ fn the_unguarded_path_removes_every_terraform_lock_with_the_id() {
         stdout(&out)
     );
     let audit = f
-        .history(&key)
+        .records(&key, "force_unlock")
         .into_iter()
-        .find(|e| e["kind"] == "force_unlock")
+        .next()
         .expect("audit");
     assert_eq!(
         audit["removed"].as_array().map(Vec::len),
@@ -452,11 +452,7 @@ fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
     );
     assert!(f.dynamo.get(&f.table, &key).is_none());
     assert_eq!(moto::s3(f.moto.port, "GET", &lockfile, b"").0, 200);
-    let records: Vec<_> = f
-        .history(&key)
-        .into_iter()
-        .filter(|e| e["kind"] == "force_unlock")
-        .collect();
+    let records = f.records(&key, "force_unlock");
     assert_eq!(
         records.len(),
         2,
@@ -525,9 +521,9 @@ fn takeover_stale_recovers_a_dead_holder_and_waits_for_a_live_one() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("taking it over"), "{}", stderr(&out));
     let takeover = f
-        .history("ci")
+        .records("ci", "takeover")
         .into_iter()
-        .find(|e| e["kind"] == "takeover")
+        .next()
         .expect("takeover recorded");
     assert_eq!(takeover["previous_fence"], 1);
     assert_eq!(takeover["fence"], 2);
@@ -815,11 +811,7 @@ fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked()
     );
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
     assert!(f.dynamo.get(&f.table, &key).is_some(), "still locked");
-    let records: Vec<_> = f
-        .history(&key)
-        .into_iter()
-        .filter(|e| e["kind"] == "force_unlock")
-        .collect();
+    let records = f.records(&key, "force_unlock");
     assert_eq!(
         records.len(),
         2,
@@ -842,9 +834,9 @@ fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked()
     ]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let takeover = f
-        .history(&key)
+        .records(&key, "takeover")
         .into_iter()
-        .rfind(|e| e["kind"] == "takeover")
+        .last()
         .expect("the takeover's record");
     assert!(
         takeover["kept"][0]
@@ -934,9 +926,9 @@ fn a_plain_terraform_of_the_same_state_keeps_a_lock_attributed_to_a_dead_holder(
     // The audit record of the last event of `kind` says what was kept.
     let audited = |kind: &str| {
         let event = f
-            .history(&key)
+            .records(&key, kind)
             .into_iter()
-            .rfind(|e| e["kind"] == kind)
+            .last()
             .expect("an audit record");
         assert!(
             event["kept"][0]

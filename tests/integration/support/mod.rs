@@ -206,6 +206,14 @@ impl Fixture {
         events
     }
 
+    /// The history records of `kind` for `key`, oldest first.
+    pub fn records(&self, key: &str, kind: &str) -> Vec<serde_json::Value> {
+        self.history(key)
+            .into_iter()
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    }
+
     pub fn lease_state(&self, key: &str) -> Option<String> {
         self.lease_item(key).map(|i| dynamo::s(&i, "state"))
     }
