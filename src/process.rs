@@ -284,27 +284,41 @@ fn threads(proc_dir: &Path) -> u32 {
 
 /// Why this process cannot see every process on this machine: `/proc`
 /// mounted with `hidepid` (other users' processes hidden, or their details
-/// unreadable) and no `CAP_SYS_PTRACE`, which alone lifts that (root
+/// unreadable), this process outside the group its `gid=` option exempts,
+/// and without `CAP_SYS_PTRACE`, which alone lifts that otherwise (root
 /// without it, in a container, sees other users' processes no better).
-fn processes_hidden() -> Option<String> {
+pub fn processes_hidden() -> Option<String> {
     let mounts = match std::fs::read_to_string("/proc/self/mountinfo") {
         Ok(m) => m,
         Err(e) => return Some(format!("cannot read /proc/self/mountinfo: {e}")),
     };
-    // The last mount on /proc is the one seen (a later one covers it).
-    let options = mounts
-        .lines()
-        .rev()
-        .find(|l| l.split_whitespace().nth(4) == Some("/proc"))
-        .unwrap_or("");
-    let hidepid = options
-        .split([' ', ','])
-        .filter_map(|o| o.strip_prefix("hidepid="))
-        .any(|v| !matches!(v, "0" | "off"));
-    if !hidepid || has_capability(19) {
+    let exempt = hidepid_rule(&mounts)?;
+    let mut groups = nix::unistd::getgroups().unwrap_or_default();
+    groups.push(nix::unistd::getegid());
+    if exempt.is_some_and(|gid| groups.iter().any(|g| g.as_raw() == gid)) || has_capability(19) {
         return None;
     }
     Some("/proc hides other users' processes (hidepid) and tflock lacks CAP_SYS_PTRACE".into())
+}
+
+/// The `hidepid` rule of the `/proc` that `mountinfo` shows: `None` when
+/// every process is visible, else the group it exempts (`gid=`), if any.
+fn hidepid_rule(mountinfo: &str) -> Option<Option<u32>> {
+    // The last mount on /proc is the one seen (a later one covers it).
+    let line = mountinfo
+        .lines()
+        .rev()
+        .find(|l| l.split_whitespace().nth(4) == Some("/proc"))?;
+    let options: Vec<&str> = line.split([' ', ',']).collect();
+    let hidden = options
+        .iter()
+        .filter_map(|o| o.strip_prefix("hidepid="))
+        .any(|v| !matches!(v, "0" | "off"));
+    hidden.then(|| {
+        options
+            .iter()
+            .find_map(|o| o.strip_prefix("gid=")?.parse().ok())
+    })
 }
 
 /// Whether this process holds the capability numbered `bit` (`CapEff`).
@@ -342,6 +356,24 @@ fn clock_ticks_per_second() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidepid_is_read_from_the_last_proc_mount() {
+        let plain = "22 27 0:21 / /proc rw,relatime - proc proc rw\n";
+        let hidden = "30 27 0:40 / /proc rw,relatime - proc proc rw,hidepid=invisible\n";
+        let exempt = "31 27 0:41 / /proc rw,relatime - proc proc rw,hidepid=2,gid=27\n";
+        let off = "32 27 0:42 / /proc rw,relatime - proc proc rw,hidepid=off\n";
+        let elsewhere = "33 27 0:43 / /mnt/proc rw - proc proc rw,hidepid=2\n";
+        assert_eq!(hidepid_rule(plain), None);
+        assert_eq!(hidepid_rule(hidden), Some(None));
+        assert_eq!(hidepid_rule(exempt), Some(Some(27)));
+        assert_eq!(hidepid_rule(off), None);
+        assert_eq!(hidepid_rule(&format!("{plain}{elsewhere}")), None);
+        // A later mount covers an earlier one.
+        assert_eq!(hidepid_rule(&format!("{plain}{hidden}")), Some(None));
+        assert_eq!(hidepid_rule(&format!("{hidden}{plain}")), None);
+        assert_eq!(hidepid_rule(""), None);
+    }
 
     #[test]
     fn our_own_identity_is_complete() {

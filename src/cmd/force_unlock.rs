@@ -194,6 +194,12 @@ impl Context<'_> {
         countdown.finish();
         let (record, observed) = match verdict? {
             Verdict::Alive(why) => return self.refuse(format!("the holder is alive: {why}")),
+            Verdict::CannotTell(why) => {
+                return self.refuse(format!(
+                    "staleness cannot be proved from here: {why}; run `tflock force-unlock --verify` \
+                     as the holder's user or as root (see docs/force-unlock.md)"
+                ));
+            }
             Verdict::Free => {
                 self.say(
                     "free",

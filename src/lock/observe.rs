@@ -19,12 +19,33 @@ pub fn required_silence(record: &LeaseRecord) -> Duration {
     record.lease + MARGIN
 }
 
+/// What the holder's own machine knows of its life, beyond its lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Life {
+    /// Proof of life: why.
+    Alive(String),
+    /// Its processes, if they still run, are hidden from this process, so
+    /// their absence proves nothing: why.
+    Hidden(String),
+}
+
+impl Life {
+    pub fn why(&self) -> &str {
+        match self {
+            Life::Alive(why) | Life::Hidden(why) => why,
+        }
+    }
+}
+
 /// On the holder's own machine, proof of life: its tflock still running
 /// (the same pid, in the same boot and pid namespace, started at the same
 /// time: a reused pid or another container with the same hostname is not
 /// proof), or a process still running under its lease (its command, whose
-/// environment carries the lease's token). `None` proves nothing either way.
-pub fn alive_here(record: &LeaseRecord) -> Option<String> {
+/// environment carries the lease's token). Or, when neither is found but
+/// another user's processes are hidden from us (`/proc` with `hidepid`),
+/// [`Life::Hidden`]: not finding them there is no proof of death. `None`
+/// proves nothing either way.
+pub fn life_here(record: &LeaseRecord) -> Option<Life> {
     if record.host != crate::holder::host_name() {
         return None;
     }
@@ -37,17 +58,33 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
             .as_deref()
             .and_then(crate::process::command_running)
     }) {
-        return Some(format!(
+        return Some(Life::Alive(format!(
             "its command (pid {pid}) is still running on this host ({})",
             record.host
-        ));
+        )));
     }
     match crate::process::still_running(record.pid, record.process.as_deref()) {
-        Some(true) => Some(format!(
+        Some(true) => Some(Life::Alive(format!(
             "its tflock (pid {}) is still running on this host ({})",
             record.pid, record.host
-        )),
-        _ => None,
+        ))),
+        // Gone as far as we can see: another user's processes may not be
+        // ours to see (our own always are).
+        Some(false) => {
+            let user = record.holder.rsplit_once('@').map_or("", |(user, _)| user);
+            if user == crate::holder::user_name(&crate::settings::process_env) {
+                return None;
+            }
+            crate::process::processes_hidden().map(|why| {
+                Life::Hidden(format!(
+                    "this host cannot tell whether its tflock (pid {}) or its command still \
+                     runs: {why}",
+                    record.pid
+                ))
+            })
+        }
+        // Another boot or pid namespace: not a process we could see.
+        None => None,
     }
 }
 
@@ -59,7 +96,7 @@ pub fn alive_here(record: &LeaseRecord) -> Option<String> {
 /// does not settle it: the holder's heartbeat records the lock of its user
 /// taken after its start, which a plain run may have won while the holder's
 /// terraform waited. The holder's own command (its token) is judged by
-/// [`alive_here`] instead. `None` when there is no such process, or the
+/// [`life_here`] instead. `None` when there is no such process, or the
 /// lock was taken on a machine of another name (whose processes no one
 /// here can see: DESIGN §6 leaves that to the operator).
 pub fn plain_terraform_here(
@@ -162,8 +199,20 @@ pub enum Verdict {
     },
     /// Alive: why we know.
     Alive(String),
+    /// This host cannot see whether the holder, which ran here, still runs:
+    /// why (see [`Life::Hidden`]).
+    CannotTell(String),
     /// Released or removed meanwhile: nothing left to do.
     Free,
+}
+
+impl From<Life> for Verdict {
+    fn from(life: Life) -> Verdict {
+        match life {
+            Life::Alive(why) => Verdict::Alive(why),
+            Life::Hidden(why) => Verdict::CannotTell(why),
+        }
+    }
 }
 
 /// Watches a held lease until it is proved stale or shown alive. `tick` is
@@ -173,8 +222,8 @@ pub async fn prove_stale(
     record: LeaseRecord,
     mut tick: impl FnMut(Duration),
 ) -> Result<Verdict, Error> {
-    if let Some(why) = alive_here(&record) {
-        return Ok(Verdict::Alive(why));
+    if let Some(life) = life_here(&record) {
+        return Ok(life.into());
     }
     let start = Instant::now();
     let need = required_silence(&record);
@@ -212,8 +261,8 @@ pub async fn prove_stale(
                 )));
             }
             Some(_) => {
-                if let Some(why) = alive_here(&record) {
-                    return Ok(Verdict::Alive(why));
+                if let Some(life) = life_here(&record) {
+                    return Ok(life.into());
                 }
             }
         }

@@ -770,7 +770,7 @@ mod tests {
                 command_process: process,
                 ..lease.clone()
             };
-            crate::lock::observe::alive_here(&lease)
+            crate::lock::observe::life_here(&lease).map(|life| life.why().to_string())
         };
         let recorded = crate::process::describe(child.id());
         assert!(

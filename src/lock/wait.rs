@@ -305,8 +305,9 @@ impl Waiting<'_> {
             };
         }
         if self.wait.takeover && self.holder_watch.unchanged_for() >= observe::required_silence(r) {
-            if let Some(why) = observe::alive_here(r) {
-                self.reporter.detail(&format!("not taking over: {why}"));
+            if let Some(life) = observe::life_here(r) {
+                self.reporter
+                    .detail(&format!("not taking over: {}", life.why()));
             } else {
                 self.reporter.warn(&format!(
                     "the holder of {}, {}, has not renewed its lease for {}: taking it over",

@@ -118,6 +118,50 @@ fn a_live_holder_on_this_host_is_refused_at_once() {
 }
 
 #[test]
+fn a_holder_whose_processes_are_hidden_is_not_declared_dead() {
+    // A stopped tflock (hung, or suspended) renews nothing while its
+    // command runs on: on its host that is proof of life, but only to whom
+    // can see its processes. `nobody` on a /proc with hidepid sees none of
+    // root's: it must say it cannot tell, not observe a lease and remove it.
+    let f = Fixture::new();
+    let log = f.path("child.log");
+    let holder = spawn(
+        f.tflock("hidden")
+            .args(["--lease", "2s", "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    wait_until("the first renewal", Duration::from_secs(10), || {
+        f.lease_item("hidden")
+            .and_then(|i| dynamo::m(&i, "lease").cloned())
+            .is_some_and(|l| l.contains_key("command_process"))
+    });
+    signal(&holder, Signal::SIGSTOP);
+
+    let out = output(
+        f.tflock_as_nobody_under_hidepid("hidden")
+            .args(["force-unlock", "--verify"]),
+    );
+    assert_eq!(code(&out), 76, "{}{}", stdout(&out), stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("cannot tell whether its tflock") && said.contains("hidepid"),
+        "{said}"
+    );
+    assert_eq!(f.lease_state("hidden").as_deref(), Some("held"));
+    assert!(signals_received(&log).is_empty());
+
+    // Root sees them: proof of life, as ever.
+    let out = force_unlock(&f, "hidden", &["--verify"]);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(stderr(&out).contains("still running on this host"));
+
+    signal(&holder, Signal::SIGCONT);
+    signal(&holder, Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}
+
+#[test]
 fn the_first_renewal_records_the_command_as_a_process() {
     // Its pid and start time: proof of life on the holder's machine that
     // any user can check (the command's environment, with its token, is

@@ -153,6 +153,32 @@ impl Fixture {
         cmd
     }
 
+    /// tflock locking `key` as user `nobody` on a `/proc` mounted with
+    /// `hidepid=invisible` (in a mount namespace of its own), to which the
+    /// processes of this test's user (root) are invisible.
+    pub fn tflock_as_nobody_under_hidepid(&self, key: &str) -> Command {
+        let mut cmd = Command::new("unshare");
+        self.scrub(&mut cmd);
+        // Its HOME and working directory: where nobody may go.
+        cmd.env("HOME", "/")
+            .current_dir("/")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("TFLOCK_TABLE", &self.table)
+            .env("TFLOCK_LOCK_KEY", key)
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount -t proc -o hidepid=invisible proc /proc && exec setpriv \
+                 --reuid=nobody --regid=nogroup --clear-groups \"$@\"",
+                "sh",
+                TFLOCK,
+            ]);
+        cmd
+    }
+
     /// tflock in a terraform directory (the backend names table and key).
     pub fn tflock_in(&self, dir: &Path) -> Command {
         let mut cmd = Command::new(TFLOCK);
