@@ -103,7 +103,7 @@ impl Context<'_> {
     }
 
     /// Refuses (76). The reason is the error line on stderr; with `--output
-    /// json` the result object on stdout says it too.
+    /// json` the result object on stdout says it too (`result`: "refused").
     fn refuse(&self, why: String) -> Result<u8> {
         if self.reporter.json() {
             self.say("refused", &why, &[]);
@@ -158,7 +158,13 @@ impl Context<'_> {
             .collect();
         let why = format!("{done}removal not confirmed: {}{also}", failed.join("; "));
         self.amend(event, why.clone(), removed).await;
-        Error::Unavailable(format!("{}: {why}", self.target.lock_key))
+        let why = format!("{}: {why}", self.target.lock_key);
+        // As a refusal does: the result object names what did go (the
+        // lease, say), which the error line alone would leave to be parsed.
+        if self.reporter.json() {
+            self.say("not_confirmed", &why, removed);
+        }
+        Error::Unavailable(why)
     }
 
     async fn verified(&self, lease: Option<LeaseRecord>, natives: Vec<NativeLock>) -> Result<u8> {

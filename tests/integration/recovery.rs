@@ -846,12 +846,23 @@ fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked()
     proxy.fail_requests_containing("DynamoDB_20120810.DeleteItem", 20);
 
     dead_holder_with_its_lock("gone-1");
-    let out = output(f.tflock_in(&dir).args(["force-unlock", "--verify"]));
+    let out = output(
+        f.tflock_in(&dir)
+            .args(["--output", "json", "force-unlock", "--verify"]),
+    );
     assert_eq!(code(&out), 69, "{}{}", stdout(&out), stderr(&out));
     assert!(
         stderr(&out).contains("removal not confirmed"),
         "{}",
         stderr(&out)
+    );
+    // The result object names what did go.
+    let result: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(result["result"], "not_confirmed", "{result}");
+    let removed = result["removed"].as_array().unwrap();
+    assert!(
+        removed.len() == 1 && removed[0].as_str().unwrap().contains("lease"),
+        "{result}"
     );
     assert_eq!(f.lease_state(&key).as_deref(), Some("released"));
     assert!(f.dynamo.get(&f.table, &key).is_some(), "still locked");
