@@ -18,13 +18,14 @@ pub fn describe(pid: u32) -> String {
     format!("{pid} {}", identity_of(&pid.to_string()))
 }
 
-/// The pid of the process [`describe`] described, if it still runs here:
-/// the same pid started at the same time, in this boot and pid namespace
-/// (a reused pid is not it). `None` too when this machine cannot tell.
-pub fn command_running(described: &str) -> Option<u32> {
+/// The process [`describe`] described, as this machine shows it: its pid
+/// and whether it still runs here (the same pid started at the same time,
+/// in this boot and pid namespace: a reused pid is not it). `None` when
+/// this machine cannot tell (garbled, another boot or namespace).
+pub fn command_running(described: &str) -> Option<(u32, Presence)> {
     let (pid, identity) = described.split_once(' ')?;
     let pid: u32 = pid.parse().ok()?;
-    (still_running(pid, Some(identity)) == Some(true)).then_some(pid)
+    Some((pid, still_running(pid, Some(identity))?))
 }
 
 fn identity_of(pid: &str) -> String {
@@ -84,10 +85,20 @@ fn runs_under(proc_dir: &Path, token: &str) -> bool {
     environ_var(proc_dir, "TFLOCK_TOKEN").as_deref() == Some(token)
 }
 
+/// What this machine shows of a recorded process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Running,
+    Gone,
+    /// A process has its pid, but its details are hidden from us (`/proc`
+    /// with `hidepid`, or a security module): it may be the one recorded.
+    Hidden,
+}
+
 /// Whether the process recorded as `pid` with `identity` (from
 /// [`identity`]) is still running on this machine. `None` when this machine
 /// cannot tell (another boot, another pid namespace, nothing recorded).
-pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
+pub fn still_running(pid: u32, identity: Option<&str>) -> Option<Presence> {
     if pid == 0 || pid == std::process::id() {
         // Not a real holder, or ourselves: never proof about someone else.
         return None;
@@ -102,9 +113,15 @@ pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
     if rec_boot == "-" || rec_boot != boot || rec_ns == "-" || rec_ns != ns {
         return None;
     }
-    let pid = pid.to_string();
-    let Ok(fields) = stat_fields(&pid) else {
-        return Some(false);
+    let Ok(fields) = stat_fields(&pid.to_string()) else {
+        // Unreadable: gone, or hidden from us. Only the kernel's answer to
+        // a signal 0 (which hidepid does not change) tells which: a
+        // process we may not signal still exists.
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        return Some(match nix::sys::signal::kill(pid, None) {
+            Err(nix::errno::Errno::ESRCH) => Presence::Gone,
+            _ => Presence::Hidden,
+        });
     };
     // A zombie has exited: nothing reaped it yet (an orphan under a pid 1
     // that never reaps stays one for good), and it holds nothing, unless it
@@ -112,9 +129,15 @@ pub fn still_running(pid: u32, identity: Option<&str>) -> Option<bool> {
     if matches!(fields.first().map(String::as_str), Some("Z" | "X"))
         && threads(Path::new(&format!("/proc/{pid}"))) <= 1
     {
-        return Some(false);
+        return Some(Presence::Gone);
     }
-    Some(rec_start == "-" || fields.get(19).map(String::as_str) == Some(rec_start))
+    Some(
+        if rec_start == "-" || fields.get(19).map(String::as_str) == Some(rec_start) {
+            Presence::Running
+        } else {
+            Presence::Gone
+        },
+    )
 }
 
 /// A process on this machine whose environment says it runs under the lease
@@ -284,41 +307,33 @@ fn threads(proc_dir: &Path) -> u32 {
 
 /// Why this process cannot see every process on this machine: `/proc`
 /// mounted with `hidepid` (other users' processes hidden, or their details
-/// unreadable), this process outside the group its `gid=` option exempts,
-/// and without `CAP_SYS_PTRACE`, which alone lifts that otherwise (root
-/// without it, in a container, sees other users' processes no better).
-pub fn processes_hidden() -> Option<String> {
+/// unreadable) and no `CAP_SYS_PTRACE`, which alone lifts that (root
+/// without it, in a container, sees other users' processes no better). A
+/// `gid=` exemption is not trusted: it does not hold under
+/// `hidepid=ptraceable`, nor for groups of another user namespace.
+fn processes_hidden() -> Option<String> {
     let mounts = match std::fs::read_to_string("/proc/self/mountinfo") {
         Ok(m) => m,
         Err(e) => return Some(format!("cannot read /proc/self/mountinfo: {e}")),
     };
-    let exempt = hidepid_rule(&mounts)?;
-    let mut groups = nix::unistd::getgroups().unwrap_or_default();
-    groups.push(nix::unistd::getegid());
-    if exempt.is_some_and(|gid| groups.iter().any(|g| g.as_raw() == gid)) || has_capability(19) {
+    if !hides_processes(&mounts) || has_capability(19) {
         return None;
     }
     Some("/proc hides other users' processes (hidepid) and tflock lacks CAP_SYS_PTRACE".into())
 }
 
-/// The `hidepid` rule of the `/proc` that `mountinfo` shows: `None` when
-/// every process is visible, else the group it exempts (`gid=`), if any.
-fn hidepid_rule(mountinfo: &str) -> Option<Option<u32>> {
+/// Whether the `/proc` that `mountinfo` shows has a `hidepid` option.
+fn hides_processes(mountinfo: &str) -> bool {
     // The last mount on /proc is the one seen (a later one covers it).
-    let line = mountinfo
+    mountinfo
         .lines()
         .rev()
-        .find(|l| l.split_whitespace().nth(4) == Some("/proc"))?;
-    let options: Vec<&str> = line.split([' ', ',']).collect();
-    let hidden = options
-        .iter()
-        .filter_map(|o| o.strip_prefix("hidepid="))
-        .any(|v| !matches!(v, "0" | "off"));
-    hidden.then(|| {
-        options
-            .iter()
-            .find_map(|o| o.strip_prefix("gid=")?.parse().ok())
-    })
+        .find(|l| l.split_whitespace().nth(4) == Some("/proc"))
+        .is_some_and(|line| {
+            line.split([' ', ','])
+                .filter_map(|o| o.strip_prefix("hidepid="))
+                .any(|v| !matches!(v, "0" | "off"))
+        })
 }
 
 /// Whether this process holds the capability numbered `bit` (`CapEff`).
@@ -361,18 +376,18 @@ mod tests {
     fn hidepid_is_read_from_the_last_proc_mount() {
         let plain = "22 27 0:21 / /proc rw,relatime - proc proc rw\n";
         let hidden = "30 27 0:40 / /proc rw,relatime - proc proc rw,hidepid=invisible\n";
-        let exempt = "31 27 0:41 / /proc rw,relatime - proc proc rw,hidepid=2,gid=27\n";
+        let with_gid = "31 27 0:41 / /proc rw,relatime - proc proc rw,hidepid=2,gid=27\n";
         let off = "32 27 0:42 / /proc rw,relatime - proc proc rw,hidepid=off\n";
         let elsewhere = "33 27 0:43 / /mnt/proc rw - proc proc rw,hidepid=2\n";
-        assert_eq!(hidepid_rule(plain), None);
-        assert_eq!(hidepid_rule(hidden), Some(None));
-        assert_eq!(hidepid_rule(exempt), Some(Some(27)));
-        assert_eq!(hidepid_rule(off), None);
-        assert_eq!(hidepid_rule(&format!("{plain}{elsewhere}")), None);
+        assert!(!hides_processes(plain));
+        assert!(hides_processes(hidden));
+        assert!(hides_processes(with_gid), "gid= is not trusted");
+        assert!(!hides_processes(off));
+        assert!(!hides_processes(&format!("{plain}{elsewhere}")));
         // A later mount covers an earlier one.
-        assert_eq!(hidepid_rule(&format!("{plain}{hidden}")), Some(None));
-        assert_eq!(hidepid_rule(&format!("{hidden}{plain}")), None);
-        assert_eq!(hidepid_rule(""), None);
+        assert!(hides_processes(&format!("{plain}{hidden}")));
+        assert!(!hides_processes(&format!("{hidden}{plain}")));
+        assert!(!hides_processes(""));
     }
 
     #[test]
@@ -488,11 +503,11 @@ mod tests {
             .unwrap();
         let pid = child.id();
         let real = identity_of(&pid.to_string());
-        assert_eq!(still_running(pid, Some(&real)), Some(true));
+        assert_eq!(still_running(pid, Some(&real)), Some(Presence::Running));
         // Same pid, another start time: a reused pid, not the holder.
         let parts: Vec<&str> = real.split(' ').collect();
         let reused = format!("{} {} 1", parts[0], parts[1]);
-        assert_eq!(still_running(pid, Some(&reused)), Some(false));
+        assert_eq!(still_running(pid, Some(&reused)), Some(Presence::Gone));
         // Another boot: this machine cannot tell.
         let other_boot = format!("x {} {}", parts[1], parts[2]);
         assert_eq!(still_running(pid, Some(&other_boot)), None);
@@ -514,9 +529,9 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "never a zombie");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(still_running(pid, Some(&real)), Some(false));
+        assert_eq!(still_running(pid, Some(&real)), Some(Presence::Gone));
         child.wait().unwrap();
-        assert_eq!(still_running(pid, Some(&real)), Some(false));
+        assert_eq!(still_running(pid, Some(&real)), Some(Presence::Gone));
     }
 
     #[test]

@@ -196,14 +196,17 @@ impl Context<'_> {
             duration::format(need)
         ));
         let countdown = Countdown::new(self.reporter, need);
+        let token = record.owner_token.clone();
         let verdict = observe::prove_stale(self.table, record, |left| countdown.tick(left)).await;
         countdown.finish();
         let (record, observed) = match verdict? {
             Verdict::Alive(why) => return self.refuse(format!("the holder is alive: {why}")),
             Verdict::CannotTell(why) => {
                 return self.refuse(format!(
-                    "staleness cannot be proved from here: {why}; run `tflock force-unlock --verify` \
-                     as the holder's user or as root (see docs/force-unlock.md)"
+                    "staleness cannot be proved from here: {why}; run `tflock force-unlock \
+                     --verify` again where /proc shows every process (root with CAP_SYS_PTRACE), or \
+                     check with such rights that the process is not the holder's and remove the \
+                     lease with `tflock force-unlock {token}` (see docs/force-unlock.md)"
                 ));
             }
             Verdict::Free => {
@@ -262,9 +265,9 @@ impl Context<'_> {
             Ok(answer) => answer,
             Err(e) => {
                 // Whether it landed is unknown; nothing else was tried.
-                self.amend(&event, format!("removal not confirmed: {}", e.error), &[])
-                    .await;
-                return Err(e.error);
+                return Err(self
+                    .not_confirmed(&event, &[], &[(lease_removed, e.error)], &[])
+                    .await);
             }
         };
         match released {
@@ -455,9 +458,7 @@ impl Context<'_> {
             .read_line(&mut answer)
             .map_err(|e| Error::Internal(format!("cannot read the answer: {e}")))?;
         if answer.trim() != "yes" {
-            return Err(Error::ForceUnlockRefused(
-                "not confirmed: nothing was removed".into(),
-            ));
+            self.refuse("not confirmed: nothing was removed".into())?;
         }
         Ok(())
     }

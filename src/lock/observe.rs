@@ -41,51 +41,61 @@ impl Life {
 /// (the same pid, in the same boot and pid namespace, started at the same
 /// time: a reused pid or another container with the same hostname is not
 /// proof), or a process still running under its lease (its command, whose
-/// environment carries the lease's token). Or, when neither is found but
-/// another user's processes are hidden from us (`/proc` with `hidepid`),
-/// [`Life::Hidden`]: not finding them there is no proof of death. `None`
-/// proves nothing either way.
+/// environment carries the lease's token, or the process its first renewal
+/// recorded). Or [`Life::Hidden`]: one of those pids is taken by a process
+/// whose details are hidden from us (`/proc` with `hidepid`), which may be
+/// it, so it cannot be counted gone. `None` proves nothing either way.
 pub fn life_here(record: &LeaseRecord) -> Option<Life> {
+    use crate::process::Presence;
     if record.host != crate::holder::host_name() {
         return None;
     }
     // Its command, by the token in its environment (readable by its own
     // user and root), or as the process its first renewal recorded (by
-    // anyone: a tflock killed before that renewal has only the former).
-    if let Some(pid) = crate::process::child_running(&record.owner_token).or_else(|| {
-        record
-            .command_process
-            .as_deref()
-            .and_then(crate::process::command_running)
-    }) {
+    // anyone who may see it: a tflock killed before that renewal has only
+    // the former).
+    if let Some(pid) = crate::process::child_running(&record.owner_token) {
         return Some(Life::Alive(format!(
             "its command (pid {pid}) is still running on this host ({})",
             record.host
         )));
     }
-    match crate::process::still_running(record.pid, record.process.as_deref()) {
-        Some(true) => Some(Life::Alive(format!(
+    let command = record
+        .command_process
+        .as_deref()
+        .and_then(crate::process::command_running);
+    if let Some((pid, Presence::Running)) = command {
+        return Some(Life::Alive(format!(
+            "its command (pid {pid}) is still running on this host ({})",
+            record.host
+        )));
+    }
+    let tflock = crate::process::still_running(record.pid, record.process.as_deref());
+    if tflock == Some(Presence::Running) {
+        return Some(Life::Alive(format!(
             "its tflock (pid {}) is still running on this host ({})",
             record.pid, record.host
-        ))),
-        // Gone as far as we can see: another user's processes may not be
-        // ours to see (our own always are).
-        Some(false) => {
-            let user = record.holder.rsplit_once('@').map_or("", |(user, _)| user);
-            if user == crate::holder::user_name(&crate::settings::process_env) {
-                return None;
-            }
-            crate::process::processes_hidden().map(|why| {
-                Life::Hidden(format!(
-                    "this host cannot tell whether its tflock (pid {}) or its command still \
-                     runs: {why}",
-                    record.pid
-                ))
-            })
-        }
-        // Another boot or pid namespace: not a process we could see.
-        None => None,
+        )));
     }
+    let hidden: Vec<String> = [
+        (tflock, "its tflock", record.pid),
+        (
+            command.map(|(_, p)| p),
+            "its command",
+            command.map_or(0, |(pid, _)| pid),
+        ),
+    ]
+    .into_iter()
+    .filter(|(presence, _, _)| *presence == Some(Presence::Hidden))
+    .map(|(_, what, pid)| format!("{what} (pid {pid})"))
+    .collect();
+    (!hidden.is_empty()).then(|| {
+        Life::Hidden(format!(
+            "this host cannot tell whether {} still runs: a process has that pid, but /proc \
+             hides its details from this user (hidepid)",
+            hidden.join(" or ")
+        ))
+    })
 }
 
 /// Why terraform's lock, attributed to a dead holder by its user, host and

@@ -129,6 +129,8 @@ struct Waiting<'a> {
     last_beat: Instant,
     /// Whether the lock timeout was found too short for a takeover.
     warned_takeover: bool,
+    /// Whether a silent holder shown alive (or hidden) was reported.
+    warned_not_taking_over: bool,
     display: Option<crate::output::WaitDisplay>,
     /// Steps taken past the timeout (see `timed_out`).
     extra_steps: u32,
@@ -159,6 +161,7 @@ pub async fn acquire(
         pending_takeover: None,
         last_beat: Instant::now(),
         warned_takeover: false,
+        warned_not_taking_over: false,
         display: None,
         extra_steps: 0,
         refused: false,
@@ -306,8 +309,19 @@ impl Waiting<'_> {
         }
         if self.wait.takeover && self.holder_watch.unchanged_for() >= observe::required_silence(r) {
             if let Some(life) = observe::life_here(r) {
-                self.reporter
-                    .detail(&format!("not taking over: {}", life.why()));
+                // Once as a warning (a CI log shows why the wait ends in a
+                // timeout), then at each look in detail.
+                let why = format!(
+                    "not taking over {}, silent for {}: {}",
+                    r.describe_holder(),
+                    duration::format(self.holder_watch.unchanged_for()),
+                    life.why()
+                );
+                if std::mem::replace(&mut self.warned_not_taking_over, true) {
+                    self.reporter.detail(&why);
+                } else {
+                    self.reporter.warn(&why);
+                }
             } else {
                 self.reporter.warn(&format!(
                     "the holder of {}, {}, has not renewed its lease for {}: taking it over",

@@ -151,6 +151,26 @@ fn a_holder_whose_processes_are_hidden_is_not_declared_dead() {
     assert_eq!(f.lease_state("hidden").as_deref(), Some("held"));
     assert!(signals_received(&log).is_empty());
 
+    // Nor does a --takeover-stale waiter take it over; it says why once.
+    let out = output(f.tflock_as_nobody_under_hidepid("hidden").args([
+        "--takeover-stale",
+        "--lock-timeout",
+        "5s",
+        "run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let said = stderr(&out);
+    assert_eq!(
+        said.matches("not taking over").count(),
+        1,
+        "warned once: {said}"
+    );
+    assert!(said.contains("cannot tell whether its tflock"), "{said}");
+    assert_eq!(f.lease_state("hidden").as_deref(), Some("held"));
+    assert!(signals_received(&log).is_empty());
+
     // Root sees them: proof of life, as ever.
     let out = force_unlock(&f, "hidden", &["--verify"]);
     assert_eq!(code(&out), 76, "{}", stderr(&out));
