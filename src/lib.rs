@@ -297,6 +297,9 @@ fn apply_config_file(cli: &mut Cli) -> Result<(), Error> {
     {
         here = here.join(dir);
     }
+    // Canonical again: `-chdir=../shared` from app must search shared's
+    // parents, not app's (as text, app/../shared has app among them).
+    let here = std::fs::canonicalize(&here).unwrap_or(here);
     if let Some(path) = config_file::locate(&here) {
         let file = config_file::load(&path)?;
         config_file::apply(&mut cli.global, &file, &path)?;

@@ -206,6 +206,26 @@ fn terraforms_chdir_finds_the_file_of_the_directory_it_names() {
     assert_eq!(dynamo::holder_field(&item, "lease_ms"), "44000");
 }
 
+#[test]
+fn terraforms_chdir_to_a_sibling_does_not_take_the_file_of_where_tflock_started() {
+    // From app, `-chdir=../shared`: shared's parents are searched, not
+    // app's (a file there would put shared's lease in app's table).
+    let f = Fixture::new();
+    let dir = f.terraform_dir("repo/shared");
+    let app = f.path("repo/app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join(".tflock.toml"), "lease = \"55s\"\n").unwrap();
+    let out = output(f.tflock_in(&app).args([
+        "-chdir=../shared",
+        "apply",
+        "-auto-approve",
+        "-no-color",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let item = f.lease_item(&f.terraform_lock_id()).expect("the lease");
+    assert_eq!(dynamo::holder_field(&item, "lease_ms"), "30000", "{dir:?}");
+}
+
 /// A stand-in for OpenTofu: the same CLI and backend (it is a fork of
 /// terraform), so it runs terraform, and logs that it was the one called.
 fn fake_tofu(f: &Fixture) -> PathBuf {
