@@ -41,10 +41,41 @@ use cli::{Cli, Command};
 use error::{Error, exit};
 use output::Reporter;
 
+/// A panic is a bug: one line naming it and exit 70 (DESIGN §7's internal
+/// error), not the default report, which with `RUST_BACKTRACE=1` (set on
+/// many machines) is a stack trace, and not the abort that follows it in a
+/// release build (exit 134, read as a signal). A child still running gets
+/// its parent-death signal; the lease is left to go stale.
+fn report_panics_in_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "tflock: error: internal error (a bug in tflock {VERSION}; please report it): {what}{at}"
+        );
+        std::process::exit(i32::from(exit::INTERNAL));
+    }));
+}
+
 /// The whole program: parse, run, and map the outcome to an exit code.
 /// Never returns an error for `main` to print: with `RUST_BACKTRACE=1`, that
 /// would show users a stack trace.
 pub fn main() -> ExitCode {
+    report_panics_in_one_line();
+    // Debug builds only: lets the tests see what a bug looks like to users.
+    if cfg!(debug_assertions) && std::env::var_os("TFLOCK_TEST_PANIC").is_some() {
+        panic!("TFLOCK_TEST_PANIC is set");
+    }
     unset_empty_variables();
     let (cli, lock_key_from_env) = match parse(std::env::args_os()) {
         Ok(parsed) => parsed,

@@ -242,8 +242,9 @@ impl Steps {
     }
 
     fn say(&self, text: &str) {
+        // A closed stdout (`| head`) is not an error of the drill.
         if !self.json {
-            println!("{text}");
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
         }
     }
 
@@ -269,7 +270,8 @@ impl Steps {
 
     fn finish(self) {
         if self.json {
-            println!(
+            let _ = writeln!(
+                std::io::stdout().lock(),
                 "{:#}",
                 serde_json::json!({"result": "recovered", "steps": self.steps})
             );

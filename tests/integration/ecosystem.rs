@@ -215,12 +215,11 @@ fn terraforms_chdir_to_a_sibling_does_not_take_the_file_of_where_tflock_started(
     let app = f.path("repo/app");
     std::fs::create_dir_all(&app).unwrap();
     std::fs::write(app.join(".tflock.toml"), "lease = \"55s\"\n").unwrap();
-    let out = output(f.tflock_in(&app).args([
-        "-chdir=../shared",
-        "apply",
-        "-auto-approve",
-        "-no-color",
-    ]));
+    let out =
+        output(
+            f.tflock_in(&app)
+                .args(["-chdir=../shared", "apply", "-auto-approve", "-no-color"]),
+        );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let item = f.lease_item(&f.terraform_lock_id()).expect("the lease");
     assert_eq!(dynamo::holder_field(&item, "lease_ms"), "30000", "{dir:?}");

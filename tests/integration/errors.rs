@@ -306,3 +306,16 @@ fn non_utf8_and_huge_arguments_are_handled() {
         command.len()
     );
 }
+
+#[test]
+fn a_bug_is_one_line_and_exit_70_even_with_backtraces_asked_for() {
+    // A panic would otherwise print a stack trace (RUST_BACKTRACE=1 is set
+    // on many machines) and abort with 134, read as a signal.
+    let f = Fixture::new();
+    let said = fails(
+        f.tflock("bug").env("TFLOCK_TEST_PANIC", "1").arg("status"),
+        70,
+        "internal error",
+    );
+    assert!(said.contains("please report it"), "{said}");
+}
