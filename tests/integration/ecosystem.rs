@@ -382,7 +382,17 @@ fn a_terraform_that_is_tflock_itself_is_an_error_not_a_loop() {
         &bin.join("wrapper"),
         &format!("#!/bin/sh\nexec {TFLOCK} \"$@\"\n"),
     );
-    for terraform in ["terraform", "wrapper"] {
+    // One that runs it as its child, without exec. Should the loop come
+    // back, it ends after five rounds (exit 99) rather than fill the
+    // machine with processes.
+    executable(
+        &bin.join("forks"),
+        &format!(
+            "#!/bin/sh\n[ \"${{ROUNDS:-0}}\" -ge 5 ] && exit 99\n\
+             ROUNDS=$((${{ROUNDS:-0}} + 1)) {TFLOCK} \"$@\"\n"
+        ),
+    );
+    for terraform in ["terraform", "wrapper", "forks"] {
         let mut cmd = f.tflock("loop");
         cmd.env("PATH", path_with(&bin))
             .env("TFLOCK_TERRAFORM", terraform)
