@@ -21,6 +21,12 @@ use crate::supervise::{
 };
 use crate::supervise::{Released, RunRecord};
 
+/// How long an uncontended acquisition may take for the state read sent
+/// beside it to stand for the state at the acquisition (one request takes
+/// milliseconds; longer means retries, during which anyone may have
+/// written the state).
+const EARLY_READ_STANDS: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
 /// report of the lock rather than a value the user exported.
 pub const INHERITED_MARKER: &str = "TFLOCK_LOCK_KEY_INHERITED";
@@ -136,10 +142,15 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             None => None,
         }
     };
+    let asked = std::time::Instant::now();
     let (acquired, early) = tokio::join!(
-        wait::acquire(&table, &holder, &wait, &mut signals, reporter),
+        async {
+            let acquired = wait::acquire(&table, &holder, &wait, &mut signals, reporter).await;
+            (acquired, asked.elapsed())
+        },
         observe_early
     );
+    let (acquired, acquiring) = acquired;
     let acquired = match acquired {
         Ok(a) => a,
         Err(e) => {
@@ -162,16 +173,22 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         record(&history, &event, reporter).await;
     }
     // The state guard: what is there now against what the last release saw.
+    // The early read stands for the state at our acquisition only when that
+    // was quick and uncontended: after a wait, or an acquisition slowed by
+    // retries, someone may have written the state meanwhile (and a read
+    // that failed gets a second chance).
+    let early_stands =
+        acquired.waited.is_zero() && acquiring < EARLY_READ_STANDS && early.is_some();
     let mut before = match &guard {
-        Some(g) if !acquired.waited.is_zero() => g.observe(reporter).await,
+        Some(g) if !early_stands => g.observe(reporter).await,
         _ => early,
     };
     // The early read went out with the acquisition, so it may predate the
     // last holder's final write when that holder released just before our
-    // acquisition landed (a slow or retried request): a difference from
-    // what the last release saw is read again before it is reported.
+    // acquisition landed: a difference from what the last release saw is
+    // read again before it is reported.
     if let (Some(g), Some(seen), Some(now)) = (&guard, &lease.state_seen, &before)
-        && acquired.waited.is_zero()
+        && early_stands
         && crate::state::compare(seen, now) != crate::state::Change::Unchanged
     {
         before = g.observe(reporter).await;
@@ -246,8 +263,11 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     )
     .await;
     let held = finished.as_ref().map(|f| f.held).unwrap_or_default();
+    // The heartbeat has stopped: a read slow enough to let the lease go
+    // stale would end a finished run as lease-lost (77). Read within a
+    // third of a lease, else remember nothing (no baseline).
     let after = match &guard {
-        Some(g) => g.observe(reporter).await,
+        Some(g) => g.observe_within(timing.lease / 3, reporter).await,
         None => None,
     };
     let mut event = Event::new(Kind::Run, &target.lock_key, &holder.who());

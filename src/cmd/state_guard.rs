@@ -55,6 +55,25 @@ impl StateGuard {
         }
     }
 
+    /// As [`StateGuard::observe`], given up (with a warning) after `limit`.
+    pub async fn observe_within(
+        &self,
+        limit: std::time::Duration,
+        reporter: &Reporter,
+    ) -> Option<Seen> {
+        match tokio::time::timeout(limit, self.observe(reporter)).await {
+            Ok(seen) => seen,
+            Err(_) => {
+                reporter.warn(&format!(
+                    "could not read the state {} within {}: the next run has nothing to compare it with",
+                    self.url(),
+                    crate::duration::format(limit)
+                ));
+                None
+            }
+        }
+    }
+
     /// After acquiring: compares the state with what the last release saw.
     /// A change is reported and recorded; with `--strict` it (and a state
     /// that is not JSON) refuses the run (78) until `tflock state ack`.
@@ -66,7 +85,17 @@ impl StateGuard {
         history: &History,
         reporter: &Reporter,
     ) -> Result<(), Error> {
-        let Some(now) = now else { return Ok(()) };
+        let Some(now) = now else {
+            // Unreadable (already warned): with a baseline to compare, the
+            // check --strict counts on cannot be made.
+            if self.strict && lease.state_seen.is_some() {
+                return Err(Error::Unavailable(format!(
+                    "could not read the state {} to check it; not running (--strict)",
+                    self.url()
+                )));
+            }
+            return Ok(());
+        };
         if let Some(s) = now.snapshot()
             && s.not_json
         {

@@ -497,7 +497,7 @@ fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
     let f = Fixture::new();
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = dir_locking_twice(&f);
-    through_proxy(&f, &dir, &proxy);
+    f.through_proxy(&dir, &proxy);
     let key = f.terraform_lock_id();
     let lockfile = plant_both_terraform_locks(&f, &key, "bob@laptop", "both-places");
 
@@ -539,7 +539,7 @@ fn a_removal_of_terraforms_lock_whose_answer_was_lost_is_done() {
     let f = Fixture::new();
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = dir_locking_twice(&f);
-    through_proxy(&f, &dir, &proxy);
+    f.through_proxy(&dir, &proxy);
     let key = f.terraform_lock_id();
     for (n, needle) in ["DynamoDB_20120810.DeleteItem", "DELETE /"]
         .into_iter()
@@ -715,12 +715,6 @@ fn plant_both_terraform_locks(f: &Fixture, key: &str, who: &str, id: &str) -> St
 /// Points the backend `dir` was initialised with at `proxy` (tflock reaches
 /// the table and bucket where the backend says: the environment does not
 /// override it).
-fn through_proxy(f: &Fixture, dir: &std::path::Path, proxy: &crate::support::proxy::Proxy) {
-    let init = dir.join(".terraform/terraform.tfstate");
-    let text = std::fs::read_to_string(&init).unwrap();
-    std::fs::write(&init, text.replace(&f.moto.endpoint(), &proxy.endpoint())).unwrap();
-}
-
 #[test]
 fn only_the_dead_holders_terraform_lock_is_removed() {
     let f = Fixture::new();
@@ -786,7 +780,7 @@ fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terrafor
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    through_proxy(&f, &dir, &proxy);
+    f.through_proxy(&dir, &proxy);
     let log = f.path("holder.log");
     let mut cmd = f.tflock_elsewhere(&key, "gone", None);
     let mut run = spawn(
@@ -848,7 +842,7 @@ fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked()
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    through_proxy(&f, &dir, &proxy);
+    f.through_proxy(&dir, &proxy);
     let dead_holder_with_its_lock = |name: &str| {
         let log = f.path(&format!("{name}.log"));
         let mut cmd = f.tflock_elsewhere(&key, name, None);

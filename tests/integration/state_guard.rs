@@ -495,3 +495,104 @@ fn state_ack_never_replaces_a_newer_baseline_with_an_older_look() {
     assert_eq!(state["serial"], 90, "{state}");
     assert_eq!(state["changed_outside_lock"], false, "{state}");
 }
+
+#[test]
+fn a_write_while_an_uncontended_acquisition_is_slow_is_seen() {
+    // The state read sent beside the acquisition stands for the state at
+    // the acquisition only when that was quick: here the acquisition is
+    // held 3 s (a slow or retried request), and the state written after
+    // the early read and before the lock was granted.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let run = |f: &Fixture| output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 7, "lineage": "aaaa", "outputs": {}, "resources": []}"#,
+    );
+    assert_eq!(code(&run(&f)), 0, "the baseline");
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    f.through_proxy(&dir, &proxy);
+    // `:one`: the fence's increment, in the acquisition only.
+    proxy.hold_next_containing(":one", Duration::from_secs(3));
+    let running = spawn(f.tflock_in(&dir).args(["run", "--", "true"]));
+    wait_until(
+        "the acquisition held, the early read answered",
+        Duration::from_secs(10),
+        || proxy.holding() == 1 && proxy.answered(&format!("GET /{}/", f.bucket)) == 1,
+    );
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 8, "lineage": "aaaa", "outputs": {}, "resources": []}"#,
+    );
+    let out = finish(running, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was written outside the lock"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn strict_refuses_a_run_whose_state_cannot_be_read_to_check() {
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let run = |f: &Fixture, extra: &[&str]| {
+        output(f.tflock_in(&dir).args(extra).args(["run", "--", "true"]))
+    };
+    assert_eq!(code(&run(&f, &[])), 0, "the baseline");
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    f.through_proxy(&dir, &proxy);
+    // Every read of the state fails (the SDK's retries included).
+    proxy.fail_requests_containing("GET /", 100);
+    let out = run(&f, &["--strict"]);
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not running (--strict)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released")
+    );
+    // Without --strict it runs, and says what it could not check.
+    let out = run(&f, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not read the state"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_read_after_the_command_is_given_up_within_a_third_of_a_lease() {
+    // The heartbeat has stopped by then: a read slow enough to let the
+    // lease go stale would make a finished run look lease-lost.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    f.through_proxy(&dir, &proxy);
+    let running = spawn(
+        f.tflock_in(&dir)
+            .args(["--lease", "3s", "run", "--", "sleep", "2"]),
+    );
+    wait_until(
+        "the read before the command",
+        Duration::from_secs(10),
+        || proxy.answered("GET /") >= 1,
+    );
+    proxy.hold_next_containing("GET /", Duration::from_secs(20));
+    let out = finish(running, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not read the state") && stderr(&out).contains("within 1s"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        f.lease_state(&f.terraform_lock_id()).as_deref(),
+        Some("released")
+    );
+}

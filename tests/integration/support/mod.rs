@@ -179,6 +179,18 @@ impl Fixture {
         cmd
     }
 
+    /// Points the backend of terraform directory `dir` (both endpoints) at
+    /// `proxy` instead of moto.
+    pub fn through_proxy(&self, dir: &Path, proxy: &proxy::Proxy) {
+        let init = dir.join(".terraform/terraform.tfstate");
+        let text = std::fs::read_to_string(&init).unwrap();
+        std::fs::write(
+            &init,
+            text.replace(&self.moto.endpoint(), &proxy.endpoint()),
+        )
+        .unwrap();
+    }
+
     /// tflock in a terraform directory (the backend names table and key).
     pub fn tflock_in(&self, dir: &Path) -> Command {
         let mut cmd = Command::new(TFLOCK);

@@ -39,6 +39,13 @@ struct State {
     /// Answer 500 for the service to requests that contain this, this many
     /// times (an SDK's retries included).
     fail_matching: Option<(&'static str, u32)>,
+    /// Hold the next request that contains this so long before forwarding
+    /// it (a slow acquisition, while other requests go on).
+    hold_next: Option<(&'static str, Duration)>,
+    /// Requests being held so.
+    holding: u32,
+    /// The first line of each request forwarded and answered.
+    answered: Vec<String>,
 }
 
 pub struct Proxy {
@@ -57,6 +64,9 @@ impl Proxy {
             held: 0,
             drop_next: None,
             fail_matching: None,
+            hold_next: None,
+            holding: 0,
+            answered: Vec::new(),
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -121,6 +131,24 @@ impl Proxy {
         self.state.lock().unwrap().fail_matching = Some((needle, times));
     }
 
+    /// Holds the next request whose text contains `needle` for `delay`
+    /// before forwarding it; other requests go on as before.
+    pub fn hold_next_containing(&self, needle: &'static str, delay: Duration) {
+        self.state.lock().unwrap().hold_next = Some((needle, delay));
+    }
+
+    /// Requests held by [`Proxy::hold_next_containing`] now.
+    pub fn holding(&self) -> u32 {
+        self.state.lock().unwrap().holding
+    }
+
+    /// Requests forwarded and answered whose first line contains `needle`
+    /// (`GET /bucket/`).
+    pub fn answered(&self, needle: &str) -> usize {
+        let s = self.state.lock().unwrap();
+        s.answered.iter().filter(|l| l.contains(needle)).count()
+    }
+
     /// Connections not simply forwarded so far.
     pub fn failed_connections(&self) -> u32 {
         self.state.lock().unwrap().failed
@@ -159,6 +187,21 @@ fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) 
                 let _ = client.shutdown(Shutdown::Both);
                 return;
             }
+            let hold = {
+                let mut s = state.lock().unwrap();
+                match s.hold_next {
+                    Some((needle, delay)) if contains(&request, needle) => {
+                        s.hold_next = None;
+                        s.holding += 1;
+                        Some(delay)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(delay) = hold {
+                std::thread::sleep(delay);
+                state.lock().unwrap().holding -= 1;
+            }
             let Some(response) = send(&request, target_port) else {
                 return;
             };
@@ -173,6 +216,9 @@ fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) 
             };
             if !dropped {
                 let _ = client.write_all(&response);
+                let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
+                let line = String::from_utf8_lossy(line).into_owned();
+                state.lock().unwrap().answered.push(line);
             }
             let _ = client.shutdown(Shutdown::Both);
         }
