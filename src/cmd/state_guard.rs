@@ -103,8 +103,16 @@ impl StateGuard {
                 "the state object {} is not a terraform state (not JSON)",
                 self.url()
             );
-            if self.strict {
-                return Err(Error::config(format!("{what}; refusing to run (--strict)")));
+            // Accepted as it is (`tflock state ack`, or a run without
+            // --strict that left it so): a warning, not a refusal.
+            let accepted = lease
+                .state_seen
+                .as_ref()
+                .is_some_and(|seen| state::compare(seen, now) == state::Change::Unchanged);
+            if self.strict && !accepted {
+                return Err(Error::config(format!(
+                    "{what}; refusing to run (--strict): check it, then `tflock state ack`"
+                )));
             }
             reporter.warn(&what);
         }

@@ -178,8 +178,26 @@ fn a_state_that_is_not_json_is_reported_and_fatal_only_when_strict() {
         "{}",
         stderr(&out)
     );
-    let out = output(f.tflock_in(&dir).args(["--strict", "run", "--", "true"]));
+    // The run above left it as the baseline; written again, it refuses.
+    put_state(&f, "still not a terraform state");
+    let strict = |f: &Fixture| output(f.tflock_in(&dir).args(["--strict", "run", "--", "true"]));
+    let out = strict(&f);
     assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tflock state ack"),
+        "{}",
+        stderr(&out)
+    );
+    // Until acknowledged, as `state ack` promises.
+    let out = output(f.tflock_in(&dir).args(["state", "ack"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = strict(&f);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a terraform state"),
+        "still a warning: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
