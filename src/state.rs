@@ -281,11 +281,31 @@ pub async fn backup(s3: &S3, bucket: &str, key: &str) -> Result<String, Error> {
         "{key}.tflock-backup/{}",
         Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
     );
+    // A copy request without encryption settings gets the bucket's default
+    // (SSE-S3, say), not the state's own (its KMS key): the backup would be
+    // readable without that key. So ask how the state is encrypted.
+    let source = s3
+        .client
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            aws::request_failure(
+                &s3.place,
+                &format!("read how s3://{bucket}/{key} is encrypted, to back it up alike"),
+                &e,
+            )
+        })?;
     s3.client
         .copy_object()
         .bucket(bucket)
         .key(&copy)
         .copy_source(format!("{bucket}/{}", urlencode_path(key)))
+        .set_server_side_encryption(source.server_side_encryption().cloned())
+        .set_ssekms_key_id(source.ssekms_key_id().map(str::to_string))
+        .set_bucket_key_enabled(source.bucket_key_enabled())
         .send()
         .await
         .map_err(|e| {

@@ -251,6 +251,48 @@ fn versioned_buckets_record_versions_and_list_them() {
 }
 
 #[test]
+fn a_backup_keeps_the_states_own_kms_encryption() {
+    // A copy made without encryption settings gets the bucket's default:
+    // a state under a customer key would be backed up readable without it.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let key_arn = "arn:aws:kms:us-east-1:123456789012:key/state-key";
+    let (status, _, _) = moto::s3_with(
+        f.moto.port,
+        "PUT",
+        &format!("/{}/{STATE_KEY}", f.bucket),
+        &[
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", key_arn),
+        ],
+        br#"{"version": 4, "serial": 3, "lineage": "kms", "outputs": {}, "resources": []}"#,
+    );
+    assert_eq!(status, 200);
+    let out = output(f.tflock_in(&dir).args(["--backup", "run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let copy = stderr(&out)
+        .split(&format!("s3://{}/", f.bucket))
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no backup named: {}", stderr(&out)));
+    let (status, head, _) = moto::s3_with(
+        f.moto.port,
+        "HEAD",
+        &format!("/{}/{copy}", f.bucket),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("x-amz-server-side-encryption: aws:kms")
+            && head.contains(&key_arn.to_ascii_lowercase()),
+        "{head}"
+    );
+}
+
+#[test]
 fn backup_copies_the_state_when_the_bucket_keeps_no_versions() {
     let f = Fixture::new();
     let dir = f.terraform_dir("tf");

@@ -184,12 +184,29 @@ impl Drop for OwnMoto {
 /// An S3 request as an account's (moto checks no signature, but serves
 /// anonymous reads only for public objects): (status, body).
 pub fn s3(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let (status, _, body) = s3_with(port, method, path, &[], body);
+    (status, body)
+}
+
+/// [`s3`] with extra request headers; the answer's status, headers (one
+/// `name: value` per line, as sent) and body.
+pub fn s3_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
          Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Connection: close\r\n\r\n",
+         {extra}Connection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -202,9 +219,6 @@ pub fn s3(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (answer_head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, answer_head.to_string(), body.to_string())
 }
