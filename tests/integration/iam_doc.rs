@@ -44,6 +44,8 @@ fn actions(operation: &str) -> Vec<String> {
         .collect();
     match operation {
         "head_bucket" => vec!["s3:ListBucket".into()],
+        // HeadObject is authorised as a read of the object.
+        "head_object" => vec!["s3:GetObject".into()],
         "copy_object" => vec!["s3:GetObject".into(), "s3:PutObject".into()],
         "list_object_versions" => vec!["s3:ListBucketVersions".into()],
         "get_bucket_encryption" => vec!["s3:GetEncryptionConfiguration".into()],
