@@ -143,14 +143,23 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         }
     };
     let asked = std::time::Instant::now();
-    let (acquired, early) = tokio::join!(
-        async {
+    tokio::pin!(observe_early);
+    // Not a join: a wait that ends in an error (Ctrl-C, the timeout) ends
+    // the run at once, whatever the read is doing.
+    let mut early = None;
+    let (acquired, acquiring) = {
+        let acquire = async {
             let acquired = wait::acquire(&table, &holder, &wait, &mut signals, reporter).await;
             (acquired, asked.elapsed())
-        },
-        observe_early
-    );
-    let (acquired, acquiring) = acquired;
+        };
+        tokio::pin!(acquire);
+        loop {
+            tokio::select! {
+                done = &mut acquire => break done,
+                seen = &mut observe_early, if early.is_none() => early = Some(seen),
+            }
+        }
+    };
     let acquired = match acquired {
         Ok(a) => a,
         Err(e) => {
@@ -159,6 +168,10 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             }
             return Err(e);
         }
+    };
+    let early = match early {
+        Some(seen) => seen,
+        None => observe_early.await,
     };
     let lease = acquired.lease.clone();
     if let Some(took) = &acquired.took_over {

@@ -656,3 +656,50 @@ fn the_read_after_the_command_is_given_up_within_a_third_of_a_lease() {
         Some("released")
     );
 }
+
+#[test]
+fn ctrl_c_while_waiting_does_not_wait_for_a_slow_state_read() {
+    // The state is read beside the wait; an interrupted wait ends at once
+    // (DESIGN §5), not when that read gives up.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock_in(&dir)
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
+    f.through_proxy(&dir, &proxy);
+    // Every attempt of the waiter's state read hangs (the SDK gives each 5 s).
+    proxy.hold_requests_containing("GET /", Duration::from_secs(30), 3);
+    let waiter_err = f.path("waiter.err");
+    let waiter = f
+        .tflock_in(&dir)
+        .args(["--lock-timeout", "5m", "run", "--", "true"])
+        .stderr(std::fs::File::create(&waiter_err).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the waiter to wait, its state read held",
+        Duration::from_secs(20),
+        || {
+            proxy.holding() == 1
+                && std::fs::read_to_string(&waiter_err)
+                    .unwrap_or_default()
+                    .contains("waiting")
+        },
+    );
+    signal(&waiter, nix::sys::signal::Signal::SIGINT);
+    // Within 10 s: the held read alone would take 15 s to give up.
+    let out = finish(waiter, Duration::from_secs(10));
+    assert_eq!(
+        code(&out),
+        130,
+        "{}",
+        std::fs::read_to_string(&waiter_err).unwrap()
+    );
+    signal(&holder, nix::sys::signal::Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+}

@@ -39,9 +39,10 @@ struct State {
     /// Answer 500 for the service to requests that contain this, this many
     /// times (an SDK's retries included).
     fail_matching: Option<(&'static str, u32)>,
-    /// Hold the next request that contains this so long before forwarding
-    /// it (a slow acquisition, while other requests go on).
-    hold_next: Option<(&'static str, Duration)>,
+    /// Hold the next requests that contain this so long before forwarding
+    /// them, this many times (a slow acquisition, while other requests go
+    /// on).
+    hold_next: Option<(&'static str, Duration, u32)>,
     /// Requests being held so.
     holding: u32,
     /// The first line of each request forwarded and answered.
@@ -134,7 +135,13 @@ impl Proxy {
     /// Holds the next request whose text contains `needle` for `delay`
     /// before forwarding it; other requests go on as before.
     pub fn hold_next_containing(&self, needle: &'static str, delay: Duration) {
-        self.state.lock().unwrap().hold_next = Some((needle, delay));
+        self.hold_requests_containing(needle, delay, 1);
+    }
+
+    /// As [`Proxy::hold_next_containing`], for the next `times` such
+    /// requests (an SDK's retries included).
+    pub fn hold_requests_containing(&self, needle: &'static str, delay: Duration, times: u32) {
+        self.state.lock().unwrap().hold_next = Some((needle, delay, times));
     }
 
     /// Requests held by [`Proxy::hold_next_containing`] now.
@@ -190,8 +197,8 @@ fn serve(client: TcpStream, target_port: u16, mode: Mode, state: &Mutex<State>) 
             let hold = {
                 let mut s = state.lock().unwrap();
                 match s.hold_next {
-                    Some((needle, delay)) if contains(&request, needle) => {
-                        s.hold_next = None;
+                    Some((needle, delay, n)) if n > 0 && contains(&request, needle) => {
+                        s.hold_next = Some((needle, delay, n - 1));
                         s.holding += 1;
                         Some(delay)
                     }
