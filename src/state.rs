@@ -153,7 +153,10 @@ pub async fn observe(
         .await
         .map(|b| b.into_bytes())
         .map_err(|e| {
-            Error::Unavailable(format!("cannot read the state s3://{bucket}/{key}: {e}"))
+            Error::Unavailable(format!(
+                "cannot read the state s3://{bucket}/{key}: {}",
+                aws::cause_chain(&e)
+            ))
         })?;
     let (serial, lineage, not_json) = parse_head(&head);
     Ok(Seen::Present(Snapshot {

@@ -35,7 +35,12 @@ pub async fn read(s3: &S3, bucket: &str, key: &str) -> Result<Option<Lockfile>, 
         .body
         .collect()
         .await
-        .map_err(|e| Error::Unavailable(format!("cannot read s3://{bucket}/{key}: {e}")))?
+        .map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot read s3://{bucket}/{key}: {}",
+                crate::aws::cause_chain(&e)
+            ))
+        })?
         .into_bytes();
     let info = String::from_utf8_lossy(&body).into_owned();
     Ok(Some(Lockfile {

@@ -157,6 +157,9 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     };
     let status = loop {
         tokio::select! {
+            // The command's exit first: one that exits as --max-duration
+            // fires ended by itself, and is reported so (not 124).
+            biased;
             status = child.wait() => break status,
             sig = signals.recv() => {
                 asked_to_stop |= matches!(sig, Received::Interrupt | Received::Terminate);
