@@ -56,15 +56,32 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
 
     // Started by a tflock that already holds this very lock (terragrunt with
     // terraform_binary = "tflock" under `tflock run -- terragrunt`): taking it
-    // again would wait on ourselves forever. The outer lease covers us.
-    if process_env("TFLOCK_TOKEN").is_some()
+    // again would wait on ourselves forever. The outer lease covers us, if
+    // it is still held: the environment alone may have outlived its tflock
+    // (a tmux server started under `tflock run -- $SHELL`).
+    if let Some(token) = process_env("TFLOCK_TOKEN")
         && process_env("TFLOCK_LOCK_KEY").as_deref() == Some(target.lock_key.as_str())
     {
-        reporter.detail(&format!(
-            "already running under tflock's lease on {}; not taking it again",
+        let lease = runtime()?.block_on(async {
+            let aws = aws::load(&target.aws).await?;
+            let table = LeaseTable::new(aws.dynamo(), &target.table, &target.lock_key);
+            table.read().await.map_err(|e| e.error)
+        })?;
+        if lease
+            .as_ref()
+            .is_some_and(|r| r.is_held() && r.owner_token == token)
+        {
+            reporter.detail(&format!(
+                "already running under tflock's lease on {}; not taking it again",
+                target.lock_key
+            ));
+            return super::passthrough::exec(&guarded.program, &guarded.args);
+        }
+        reporter.warn(&format!(
+            "TFLOCK_TOKEN here names a lease on {} that is no longer held (left in the \
+             environment of a process that outlived its tflock?): taking the lock",
             target.lock_key
         ));
-        return super::passthrough::exec(&guarded.program, &guarded.args);
     }
 
     let terminal = Terminal::detect(std::io::stdin().is_terminal());

@@ -367,6 +367,40 @@ fn a_nested_tflock_on_the_same_lock_does_not_wait_on_itself() {
 }
 
 #[test]
+fn an_environment_that_outlived_its_tflock_does_not_skip_the_lock() {
+    // TFLOCK_TOKEN and TFLOCK_LOCK_KEY left in a shell (a tmux server
+    // started under `tflock run -- $SHELL`) after that tflock ended, while
+    // someone else holds the lock: the run must wait, not run unlocked.
+    let f = Fixture::new();
+    let log = f.path("holder.log");
+    let holder = spawn(
+        f.tflock("outlived")
+            .arg("run")
+            .args(f.sigchild(&log, &["--sleep", "30"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    let stale = |f: &Fixture| {
+        let mut cmd = f.tflock("outlived");
+        cmd.env("TFLOCK_TOKEN", "a-lease-long-gone");
+        cmd
+    };
+    let out = output(stale(&f).args(["--lock-timeout", "1s", "run", "--", "true"]));
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no longer held"), "{}", stderr(&out));
+    signal(&holder, nix::sys::signal::Signal::SIGTERM);
+    finish(holder, Duration::from_secs(20));
+    // Free: it takes the lock as any run does.
+    let out = output(stale(&f).args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        f.lease_item("outlived")
+            .map(|i| dynamo::s(&i, "fence"))
+            .as_deref(),
+        Some("2")
+    );
+}
+
+#[test]
 fn read_only_terraform_commands_pass_straight_through() {
     let f = Fixture::new();
     let fake = f.path("fake-terraform");
