@@ -259,14 +259,20 @@ pub fn read_backend(workdir: &Path, env: EnvLookup) -> Result<Backend> {
 /// for its own lock: the backend configuration first, the standard AWS
 /// variables only where it is silent (the SDK reads those itself), so that a
 /// shell's AWS_REGION can never put the lease in another region's table than
-/// terraform's lock. `--region` wins.
+/// terraform's lock. `--region` wins; a `region` in
+/// `.tflock.toml`, which applies to a whole tree of configurations, only
+/// where the backend names none (else a stack in another region would put
+/// its lease away from terraform's lock, and away from runs that do not
+/// read the file).
 pub fn aws_settings(global: &GlobalArgs, s3: Option<&S3Backend>) -> AwsSettings {
+    let given = global.region.clone().filter(|r| !r.is_empty());
+    let backend = s3.and_then(|b| b.region.clone());
+    let region = match global.origins.get("region") {
+        Some(Origin::File(_)) => backend.or(given),
+        _ => given.or(backend),
+    };
     AwsSettings {
-        region: global
-            .region
-            .clone()
-            .filter(|r| !r.is_empty())
-            .or_else(|| s3.and_then(|b| b.region.clone())),
+        region,
         dynamodb_endpoint: s3.and_then(|b| b.dynamodb_endpoint.clone()),
         s3_endpoint: s3.and_then(|b| b.s3_endpoint.clone()),
         s3_path_style: s3.is_some_and(|b| b.use_path_style),
@@ -320,6 +326,22 @@ mod tests {
             Some("http://127.0.0.1:1")
         );
         assert_eq!(t.aws.profile.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn a_config_files_region_applies_only_where_the_backend_names_none() {
+        let dir = s3_dir();
+        let mut g = global();
+        g.region = Some("ap-south-1".into());
+        g.origins
+            .insert("region".into(), Origin::File("/repo/.tflock.toml".into()));
+        let t = Target::resolve(&g, dir.path(), &env_of(&[])).unwrap();
+        assert_eq!(t.aws.region.as_deref(), Some("eu-west-1"), "the backend's");
+        let none = aws_settings(&g, None);
+        assert_eq!(none.region.as_deref(), Some("ap-south-1"), "no backend");
+        g.origins.insert("region".into(), Origin::Flag);
+        let t = Target::resolve(&g, dir.path(), &env_of(&[])).unwrap();
+        assert_eq!(t.aws.region.as_deref(), Some("ap-south-1"), "a flag wins");
     }
 
     #[test]
