@@ -41,12 +41,15 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
             Row {
                 name: "region",
                 value: t.aws.region.clone().or_else(|| process_env("AWS_REGION")),
-                from: given("region").unwrap_or_else(|| {
-                    match (&t.aws.region, global.region.is_some()) {
-                        (Some(_), false) => backend.clone(),
-                        _ => "AWS configuration (AWS_REGION, profile)".to_string(),
+                // The file's region yields to the backend's: name the
+                // source of the value in use.
+                from: match &t.aws.region {
+                    Some(r) if global.region.as_ref() == Some(r) => {
+                        given("region").unwrap_or_else(|| backend.clone())
                     }
-                }),
+                    Some(_) => backend.clone(),
+                    None => "AWS configuration (AWS_REGION, profile)".to_string(),
+                },
             },
         ),
         Err(e) => {

@@ -31,7 +31,7 @@ fn flags_beat_variables_beat_the_file_beats_the_backend() {
     // The file sits in a parent of the working directory.
     std::fs::write(
         f.path(".tflock.toml"),
-        "table = \"from-file\"\nlease = \"45s\"\nlock-timeout = \"5m\"\nstrict = true\n",
+        "table = \"from-file\"\nlease = \"45s\"\nlock-timeout = \"5m\"\nstrict = true\nregion = \"eu-north-1\"\n",
     )
     .unwrap();
     let file = f.path(".tflock.toml").display().to_string();
@@ -65,6 +65,12 @@ fn flags_beat_variables_beat_the_file_beats_the_backend() {
     assert_eq!(s["lock-timeout"]["value"], "5m");
     assert_eq!(s["strict"]["value"], "true");
     assert_eq!(s["backup"]["from"], "default");
+    // The file's region yields to the backend's (it covers many stacks).
+    assert_eq!(s["region"]["value"], "us-east-1", "{s}");
+    assert!(
+        s["region"]["from"].as_str().unwrap().starts_with("backend"),
+        "{s}"
+    );
 
     let v = c(&[], &[("TFLOCK_LEASE", "50s"), ("TFLOCK_STRICT", "false")]);
     assert_eq!(v["settings"]["lease"]["value"], "50s");
