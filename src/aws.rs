@@ -9,7 +9,7 @@ use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Error;
-use crate::settings::AwsSettings;
+use crate::settings::{AwsSettings, EnvLookup};
 
 /// A DynamoDB client and what to call it in messages.
 #[derive(Clone, Debug)]
@@ -152,6 +152,27 @@ async fn assuming(
             aws_credential_types::provider::SharedCredentialsProvider::new(provider),
         )
         .build())
+}
+
+/// Why the lease may not be in the backend's account: the backend assumes
+/// a role with a web identity (`assume_role_with_web_identity`), which
+/// tflock does not, so its requests carry this process's own credentials.
+/// `None` when there is no such role, or the environment points the SDK's
+/// own web-identity provider at the same role.
+pub fn unassumed_web_identity(settings: &AwsSettings, env: EnvLookup) -> Option<String> {
+    let role = settings.credentials.web_identity_role.as_ref()?;
+    if env("AWS_ROLE_ARN").as_ref() == Some(role)
+        && env("AWS_WEB_IDENTITY_TOKEN_FILE").is_some()
+        && env("AWS_ACCESS_KEY_ID").is_none()
+    {
+        return None;
+    }
+    Some(format!(
+        "the s3 backend assumes {role} with a web identity (assume_role_with_web_identity), \
+         which tflock does not do: its lease uses this process's own AWS credentials, and is in \
+         the backend's table only if those are of that account; to use the same role, set \
+         AWS_ROLE_ARN={role} and AWS_WEB_IDENTITY_TOKEN_FILE (and no AWS_ACCESS_KEY_ID)"
+    ))
 }
 
 /// Loads the configuration and makes the DynamoDB client.
@@ -391,5 +412,48 @@ where
         }
         SdkError::ConstructionFailure(_) => true,
         _ => find_source::<CredentialsError>(err).is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_web_identity_role_is_said_unless_the_environment_assumes_the_same() {
+        let role = "arn:aws:iam::1:role/ci";
+        let mut settings = AwsSettings::default();
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            unassumed_web_identity(&settings, &env(&[])),
+            None,
+            "no role"
+        );
+        settings.credentials.web_identity_role = Some(role.into());
+        assert!(unassumed_web_identity(&settings, &env(&[])).is_some_and(|w| w.contains(role)));
+        let same: &[(&str, &str)] = &[
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/ci"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/run/token"),
+        ];
+        assert_eq!(unassumed_web_identity(&settings, &env(same)), None);
+        // Static keys in the environment come first in the SDK's chain.
+        let keys_too: &[(&str, &str)] = &[
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/ci"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/run/token"),
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+        ];
+        assert!(unassumed_web_identity(&settings, &env(keys_too)).is_some());
+        let other: &[(&str, &str)] = &[
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/other"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/run/token"),
+        ];
+        assert!(unassumed_web_identity(&settings, &env(other)).is_some());
     }
 }

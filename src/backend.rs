@@ -47,6 +47,9 @@ pub struct Credentials {
     /// `shared_credentials_files` (or the pre-1.6 `shared_credentials_file`):
     /// read instead of the default credentials file.
     pub credentials_files: Vec<String>,
+    /// The role of `assume_role_with_web_identity`, which tflock does not
+    /// assume (see [`crate::aws::unassumed_web_identity`]).
+    pub web_identity_role: Option<String>,
 }
 
 /// Never prints the keys.
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Credentials {
             .field("sts_endpoint", &self.sts_endpoint)
             .field("config_files", &self.config_files)
             .field("credentials_files", &self.credentials_files)
+            .field("web_identity_role", &self.web_identity_role)
             .finish()
     }
 }
@@ -193,6 +197,14 @@ pub fn read(data_dir: &Path, tf_workspace: Option<&str>) -> Result<Backend> {
                     string(cfg, "shared_credentials_file").into_iter().collect()
                 }
                 files => files,
+            },
+            web_identity_role: match cfg.get("assume_role_with_web_identity") {
+                Some(Value::Object(block)) => string(block, "role_arn"),
+                Some(Value::Array(list)) => list
+                    .first()
+                    .and_then(Value::as_object)
+                    .and_then(|block| string(block, "role_arn")),
+                _ => None,
             },
         },
     })))

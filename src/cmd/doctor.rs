@@ -243,6 +243,10 @@ fn check_backend(global: &GlobalArgs, workdir: &Path, report: &mut Report) -> Op
                 )),
             }
             d.push_str(&format!("; lock key {}", target.lock_key));
+            if let Some(why) = crate::aws::unassumed_web_identity(&target.aws, &process_env) {
+                status = Status::Warn;
+                d.push_str(&format!("; {why}"));
+            }
             d
         }
         Backend::Other { kind } => format!(

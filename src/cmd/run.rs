@@ -138,6 +138,9 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     } = cx;
     let mut signals = Signals::install()
         .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
+    if let Some(why) = aws::unassumed_web_identity(&target.aws, &process_env) {
+        reporter.warn(&why);
+    }
     let aws = aws::load(&target.aws).await?;
     let dynamo = aws.dynamo();
     let table = LeaseTable::new(dynamo.clone(), &target.table, &target.lock_key);

@@ -439,6 +439,45 @@ fn run_with_terraforms_chdir_locks_that_directorys_state() {
 }
 
 #[test]
+fn a_backends_web_identity_role_that_tflock_does_not_assume_is_said() {
+    // tflock does not assume `assume_role_with_web_identity`: its lease is
+    // written with the process's own credentials, which may be of another
+    // account. A run and `doctor` say so (the exception, an environment
+    // that points the SDK at the same role, is a unit test in aws.rs).
+    let f = Fixture::new();
+    let dir = f.path("web");
+    std::fs::create_dir_all(dir.join(".terraform")).unwrap();
+    let role = "arn:aws:iam::123456789012:role/ci";
+    let backend = serde_json::json!({
+        "version": 3,
+        "backend": {"type": "s3", "config": {
+            "bucket": f.bucket, "key": "web/terraform.tfstate", "region": "us-east-1",
+            "dynamodb_table": f.table, "use_path_style": true,
+            "endpoints": {"s3": f.moto.endpoint(), "dynamodb": f.moto.endpoint()},
+            "assume_role_with_web_identity": {"role_arn": role, "web_identity_token_file": "/run/token"}
+        }}
+    });
+    std::fs::write(
+        dir.join(".terraform/terraform.tfstate"),
+        backend.to_string(),
+    )
+    .unwrap();
+    let out = output(f.tflock_in(&dir).args(["run", "--", "true"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("assume_role_with_web_identity") && stderr(&out).contains(role),
+        "{}",
+        stderr(&out)
+    );
+    let out = output(f.tflock_in(&dir).args(["doctor", "--output", "json"]));
+    assert!(
+        stdout(&out).contains("assume_role_with_web_identity"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn the_backends_assume_role_is_used_for_the_lease() {
     // A backend that assumes a role (another account): the lease must be
     // written with that role, as terraform's own lock is, never with the
