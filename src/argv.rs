@@ -60,9 +60,58 @@ pub fn terraform_globals_start(args: &[OsString]) -> Option<usize> {
     None
 }
 
+/// tflock's options about the lock: given after the terraform command they
+/// reach terraform, which rejects them, after the lock was taken.
+/// (`--lock-timeout` is terraform's too, `--help` and `--version` are
+/// terraform's, `--verbose` is `terraform test`'s.)
+const LOCK_OPTIONS: &[&str] = &[
+    "table",
+    "lock-key",
+    "lease",
+    "heartbeat",
+    "max-duration",
+    "takeover-stale",
+    "strict",
+    "backup",
+    "region",
+    "terraform-bin",
+    "history-retention",
+    "output",
+];
+
+/// A tflock option among the words of a terraform command line (`tflock
+/// apply -auto-approve --table x`): a usage error naming it, before any lock.
+pub fn misplaced_tflock_option(terraform_line: &[OsString]) -> Option<String> {
+    terraform_line.iter().find_map(|word| {
+        let word = word.to_string_lossy();
+        let long = word.strip_prefix("--")?;
+        let name = long.split_once('=').map_or(long, |(n, _)| n);
+        LOCK_OPTIONS.contains(&name).then(|| {
+            format!(
+                "`--{name}` is tflock's option, and terraform would reject it: put it before the \
+                 terraform command (`tflock --{name} … apply …`)"
+            )
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tflocks_lock_options_after_the_terraform_command_are_named() {
+        let line = |words: &[&str]| -> Vec<OsString> { words.iter().map(OsString::from).collect() };
+        let named = |words: &[&str]| misplaced_tflock_option(&line(words));
+        assert!(named(&["apply", "--table", "t"]).is_some_and(|m| m.contains("`--table`")));
+        assert!(named(&["plan", "--lease=1m"]).is_some_and(|m| m.contains("`--lease`")));
+        // terraform's own, or spelled as terraform spells its flags.
+        assert_eq!(named(&["apply", "--lock-timeout=5m"]), None);
+        assert_eq!(named(&["test", "--verbose"]), None);
+        assert_eq!(named(&["apply", "--help"]), None);
+        assert_eq!(named(&["apply", "-table=x"]), None);
+        assert_eq!(named(&["apply", "-var", "x=--table"]), None);
+    }
 
     fn start(args: &[&str]) -> Option<usize> {
         let args: Vec<OsString> = std::iter::once("tflock")

@@ -413,6 +413,9 @@ fn run(cli: Cli, reporter: &Reporter) -> Result<u8, Error> {
         Command::Terraform(args) if cmd::state::is_ours(&args) => {
             cmd::state::run(&cli.global, &args, reporter)
         }
+        Command::Terraform(args) if argv::misplaced_tflock_option(&args).is_some() => Err(
+            Error::usage(argv::misplaced_tflock_option(&args).unwrap_or_default()),
+        ),
         Command::Terraform(args)
             if terraform::command_words(&args).first().map(String::as_str)
                 == Some("force-unlock") =>

@@ -319,3 +319,21 @@ fn a_bug_is_one_line_and_exit_70_even_with_backtraces_asked_for() {
     );
     assert!(said.contains("please report it"), "{said}");
 }
+
+#[test]
+fn a_tflock_option_after_the_terraform_command_is_a_usage_error_before_any_lock() {
+    // terraform would reject it, after tflock had taken the lock.
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    let said = fails(
+        f.tflock_in(&dir)
+            .args(["apply", "-auto-approve", "--lease", "1m"]),
+        64,
+        "`--lease` is tflock's option",
+    );
+    assert!(said.contains("put it before"), "{said}");
+    assert!(
+        f.lease_item(&f.terraform_lock_id()).is_none(),
+        "no lock taken"
+    );
+}
