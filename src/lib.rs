@@ -139,6 +139,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
         line
     });
     let long_version = args.iter().skip(1).any(|a| a == "--version");
+    let single_dashed = single_dashed_long_option(&args);
     let terraform_bin = terraform_bin_from(&args);
     let command = Cli::command();
     let matches = command.clone().try_get_matches_from(args).and_then(|m| {
@@ -182,7 +183,13 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
                     eprintln!("tflock: error: {first} (from {var})");
                     return exit::CONFIG;
                 }
-                eprintln!("tflock: error: {first} (see `tflock --help`)");
+                match &single_dashed {
+                    // `tflock -lock-timeout=20m apply`, as terraform spells it.
+                    Some(name) => eprintln!(
+                        "tflock: error: {first} (tflock's options take two dashes: --{name})"
+                    ),
+                    None => eprintln!("tflock: error: {first} (see `tflock --help`)"),
+                }
                 exit::USAGE
             }
         }
@@ -191,6 +198,19 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
         cli.command = Command::Terraform(line);
     }
     Ok((cli, from_env))
+}
+
+/// A word before the command that spells one of tflock's long options
+/// with one dash, as terraform spells its own (`-lock-timeout=20m`).
+fn single_dashed_long_option(args: &[OsString]) -> Option<String> {
+    let command = Cli::command();
+    args.iter().skip(1).find_map(|word| {
+        let word = word.to_str()?;
+        let body = word.strip_prefix('-').filter(|b| !b.starts_with('-'))?;
+        let name = body.split_once('=').map_or(body, |(n, _)| n);
+        (name.len() > 1 && command.get_arguments().any(|a| a.get_long() == Some(name)))
+            .then(|| name.to_string())
+    })
 }
 
 /// The variable a rejected value came from: the rejected option's
