@@ -336,4 +336,10 @@ fn a_tflock_option_after_the_terraform_command_is_a_usage_error_before_any_lock(
         f.lease_item(&f.terraform_lock_id()).is_none(),
         "no lock taken"
     );
+    // Before it, spelled as terraform spells its flags.
+    fails(
+        f.tflock_in(&dir).args(["-lock-timeout=20m", "apply"]),
+        64,
+        "tflock's options take two dashes: --lock-timeout",
+    );
 }
