@@ -29,8 +29,5 @@ pub fn exec(program: &OsString, args: &[OsString]) -> Result<u8> {
         .args(args)
         .env(EXEC_PID, pid)
         .exec();
-    Err(Error::ChildNotExecutable {
-        program: program.to_string_lossy().into_owned(),
-        reason: err.to_string(),
-    })
+    Err(child::start_failure(program, &err))
 }

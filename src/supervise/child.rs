@@ -45,6 +45,22 @@ pub fn resolve(program: &OsStr, path_var: Option<&OsStr>) -> Result<PathBuf, Err
     Err(found_unexecutable.unwrap_or(Error::ChildNotFound { program: name }))
 }
 
+/// Why `program`, found and executable by [`resolve`], could not be run.
+/// A "not found" now is not the program's: it is its `#!` interpreter or
+/// its ELF loader (as a shell says, "bad interpreter": 126, not 127).
+pub fn start_failure(program: &OsStr, err: &std::io::Error) -> Error {
+    let reason = match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            "its interpreter (the #! line) or its loader was not found".to_string()
+        }
+        _ => err.to_string(),
+    };
+    Error::ChildNotExecutable {
+        program: program.to_string_lossy().into_owned(),
+        reason,
+    }
+}
+
 fn check_executable(path: &Path, name: &str) -> Result<(), Error> {
     let meta = std::fs::metadata(path).map_err(|_| Error::ChildNotFound {
         program: name.to_string(),

@@ -104,15 +104,8 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
         ));
     }
     let held_since = Instant::now();
-    let mut child = child::spawn(&spec).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::ChildNotFound {
-            program: spec.program.to_string_lossy().into_owned(),
-        },
-        _ => Error::ChildNotExecutable {
-            program: spec.program.to_string_lossy().into_owned(),
-            reason: e.to_string(),
-        },
-    })?;
+    let mut child =
+        child::spawn(&spec).map_err(|e| child::start_failure(spec.program.as_os_str(), &e))?;
     let target = Target {
         pid: Pid::from_raw(child.id().map(|id| id as i32).unwrap_or(0)),
         own_group: spec.own_process_group,

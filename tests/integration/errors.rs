@@ -205,6 +205,28 @@ fn a_missing_program_exits_127_without_touching_the_lock() {
 }
 
 #[test]
+fn a_script_whose_interpreter_is_missing_exits_126_saying_so() {
+    // Found and executable, but its #! names nothing: a shell's "bad
+    // interpreter" (126), not "command not found" (127).
+    let f = Fixture::new();
+    let script = f.path("deploy.sh");
+    std::fs::write(&script, "#!/nonexistent/bash\necho hi\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fails(
+        f.tflock("k").arg("run").arg("--").arg(&script),
+        126,
+        "its interpreter (the #! line) or its loader was not found",
+    );
+    // terraform's place, for a command that takes no lock (exec'd).
+    fails(
+        f.tflock("k").arg("--terraform-bin").arg(&script).arg("fmt"),
+        126,
+        "its interpreter (the #! line) or its loader was not found",
+    );
+}
+
+#[test]
 fn a_garbled_lease_item_is_reported_and_never_overwritten() {
     let f = Fixture::new();
     let cases: Vec<(&str, HashMap<String, AttributeValue>)> = vec![
