@@ -164,14 +164,22 @@ impl Target {
             }
             Backend::Other { .. } => None,
             Backend::None if table_flag.is_none() || key_flag.is_none() => {
+                // Say which of the usual causes it is.
+                let why = if !workdir.is_dir() {
+                    "no such directory".to_string()
+                } else if let Some(set) = env("TF_DATA_DIR") {
+                    format!(
+                        "no {}/terraform.tfstate, TF_DATA_DIR being {set}: has `terraform init` run \
+                         with it?",
+                        data_dir.display()
+                    )
+                } else {
+                    "no .terraform/terraform.tfstate: has `terraform init` run?".to_string()
+                };
                 return Err(Error::config(format!(
-                    "no terraform backend in {} (no {}/terraform.tfstate: has `terraform init` run?); \
-                     pass --table and --lock-key to lock without one",
+                    "no terraform backend in {} ({why}); pass --table and --lock-key to lock \
+                     without one",
                     workdir.display(),
-                    data_dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
                 )));
             }
             Backend::None => None,
@@ -326,6 +334,20 @@ mod tests {
             Some("http://127.0.0.1:1")
         );
         assert_eq!(t.aws.profile.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn no_backend_says_which_usual_cause_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let why = |path: &Path, env: &[(&str, &str)]| {
+            Target::resolve(&global(), path, &env_of(env))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(why(dir.path(), &[]).contains("has `terraform init` run?"));
+        assert!(why(&dir.path().join("nowhere"), &[]).contains("no such directory"));
+        let set = why(dir.path(), &[("TF_DATA_DIR", "elsewhere")]);
+        assert!(set.contains("TF_DATA_DIR being elsewhere"), "{set}");
     }
 
     #[test]
