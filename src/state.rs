@@ -38,13 +38,21 @@ pub struct Snapshot {
     /// The object does not start like a terraform state (JSON).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_json: bool,
+    /// Which object: `<bucket>/<key>` (absent in baselines stored before
+    /// it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
 }
 
 /// The state object, or its absence (before the first apply).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "object", rename_all = "snake_case")]
 pub enum Seen {
-    Missing,
+    Missing {
+        /// As [`Snapshot::of`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        of: Option<String>,
+    },
     Present(Snapshot),
 }
 
@@ -52,7 +60,15 @@ impl Seen {
     pub fn snapshot(&self) -> Option<&Snapshot> {
         match self {
             Seen::Present(s) => Some(s),
-            Seen::Missing => None,
+            Seen::Missing { .. } => None,
+        }
+    }
+
+    /// Which object (`<bucket>/<key>`), when recorded.
+    pub fn of(&self) -> Option<&str> {
+        match self {
+            Seen::Present(s) => s.of.as_deref(),
+            Seen::Missing { of } => of.as_deref(),
         }
     }
 
@@ -68,7 +84,7 @@ impl Seen {
     /// "serial 7, version 3fa…", "no serial", "no state object".
     pub fn summary(&self) -> String {
         match self {
-            Seen::Missing => "no state object".into(),
+            Seen::Missing { .. } => "no state object".into(),
             Seen::Present(s) => {
                 let serial = s
                     .serial
@@ -100,12 +116,13 @@ pub async fn observe(
         .range(format!("bytes=0-{}", HEAD_BYTES - 1))
         .send()
         .await;
+    let of = format!("{bucket}/{key}");
     let out = match answer {
         Ok(out) => out,
         Err(err) => {
             use aws_sdk_s3::operation::get_object::GetObjectError;
             return match err.as_service_error() {
-                Some(GetObjectError::NoSuchKey(_)) => Ok(Seen::Missing),
+                Some(GetObjectError::NoSuchKey(_)) => Ok(Seen::Missing { of: Some(of) }),
                 // An empty object cannot satisfy any range.
                 _ if err
                     .raw_response()
@@ -119,6 +136,7 @@ pub async fn observe(
                         serial: None,
                         lineage: None,
                         not_json: true,
+                        of: Some(of),
                     }))
                 }
                 _ => Err(aws::request_failure(
@@ -167,6 +185,7 @@ pub async fn observe(
         serial,
         lineage,
         not_json,
+        of: Some(of),
     }))
 }
 
@@ -199,6 +218,9 @@ pub fn parse_head(head: &[u8]) -> (Option<u64>, Option<String>, bool) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Unchanged,
+    /// The two are of different objects (one lock key used for two
+    /// states, by `--lock-key`): nothing to compare.
+    OtherObject,
     /// Someone wrote it without the lock.
     Written {
         before: Box<Seen>,
@@ -212,8 +234,13 @@ pub enum Change {
 }
 
 pub fn compare(before: &Seen, after: &Seen) -> Change {
+    if let (Some(a), Some(b)) = (before.of(), after.of())
+        && a != b
+    {
+        return Change::OtherObject;
+    }
     let same = match (before, after) {
-        (Seen::Missing, Seen::Missing) => true,
+        (Seen::Missing { .. }, Seen::Missing { .. }) => true,
         (Seen::Present(a), Seen::Present(b)) => a.etag == b.etag && a.version_id == b.version_id,
         _ => false,
     };
@@ -337,7 +364,7 @@ fn urlencode_path(key: &str) -> String {
 pub fn reference(seen: &Seen) -> HashMap<String, String> {
     let mut m = HashMap::new();
     match seen {
-        Seen::Missing => {
+        Seen::Missing { .. } => {
             m.insert("object".into(), "missing".into());
         }
         Seen::Present(s) => {
@@ -369,7 +396,29 @@ mod tests {
             serial: Some(serial),
             lineage: Some(lineage.into()),
             not_json: false,
+            of: Some("b/app.tfstate".into()),
         })
+    }
+
+    #[test]
+    fn states_of_two_objects_are_not_compared() {
+        let a = snap("e", 5, "L");
+        let mut b = snap("e2", 6, "L");
+        if let Seen::Present(s) = &mut b {
+            s.of = Some("b/other.tfstate".into());
+        }
+        assert_eq!(compare(&a, &b), Change::OtherObject);
+        assert_eq!(compare(&a, &b).describe("k"), None);
+        // A baseline stored before the object was recorded compares.
+        let mut old = snap("e", 5, "L");
+        if let Seen::Present(s) = &mut old {
+            s.of = None;
+        }
+        assert!(matches!(compare(&old, &b), Change::Written { .. }));
+        let missing = Seen::Missing {
+            of: Some("b/other.tfstate".into()),
+        };
+        assert_eq!(compare(&a, &missing), Change::OtherObject);
     }
 
     #[test]
@@ -400,7 +449,10 @@ mod tests {
     fn compares_what_matters() {
         let a = snap("e1", 5, "L");
         assert_eq!(compare(&a, &a), Change::Unchanged);
-        assert_eq!(compare(&Seen::Missing, &Seen::Missing), Change::Unchanged);
+        assert_eq!(
+            compare(&Seen::Missing { of: None }, &Seen::Missing { of: None }),
+            Change::Unchanged
+        );
         let written = compare(&a, &snap("e2", 6, "L"));
         assert!(matches!(
             written,
@@ -424,18 +476,24 @@ mod tests {
         let rolled_back = compare(&a, &snap("e4", 3, "L"));
         assert!(rolled_back.describe("k").unwrap().contains("ROLLED BACK"));
         assert!(
-            matches!(compare(&Seen::Missing, &a), Change::Written { .. }),
+            matches!(
+                compare(&Seen::Missing { of: None }, &a),
+                Change::Written { .. }
+            ),
             "created outside the lock"
         );
         assert!(
-            matches!(compare(&a, &Seen::Missing), Change::Written { .. }),
+            matches!(
+                compare(&a, &Seen::Missing { of: None }),
+                Change::Written { .. }
+            ),
             "deleted outside the lock"
         );
     }
 
     #[test]
     fn snapshots_round_trip_through_the_lease_item() {
-        for seen in [Seen::Missing, snap("e", 3, "L")] {
+        for seen in [Seen::Missing { of: None }, snap("e", 3, "L")] {
             assert_eq!(Seen::from_attribute(&seen.to_attribute()), Some(seen));
         }
     }

@@ -222,7 +222,10 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     // read again before it is reported.
     if let (Some(g), Some(seen), Some(now)) = (&guard, &lease.state_seen, &before)
         && early_stands
-        && crate::state::compare(seen, now) != crate::state::Change::Unchanged
+        && matches!(
+            crate::state::compare(seen, now),
+            crate::state::Change::Written { .. }
+        )
     {
         before = g.observe(reporter).await;
     }

@@ -120,6 +120,18 @@ impl StateGuard {
             return Ok(()); // the first guarded run, or after a recovery: no baseline
         };
         let change = state::compare(before, now);
+        if change == state::Change::OtherObject {
+            // One lock key used for two states (`--lock-key`): the baseline
+            // is the other's; a false alarm (and, with --strict, a refusal
+            // each state's runs would re-arm for the other) otherwise.
+            reporter.detail(&format!(
+                "the state remembered with {} is of {}, not {}: nothing to compare",
+                self.lock_key,
+                before.of().unwrap_or("another object"),
+                self.url()
+            ));
+            return Ok(());
+        }
         let Some(description) = change.describe(&self.lock_key) else {
             return Ok(());
         };

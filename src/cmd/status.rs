@@ -56,10 +56,16 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
     // Written outside the lock: it differs from what the last release saw,
     // while nobody holds the lock (a holder's own terraform writes it).
     let changed_outside = match (&lease, &state) {
-        (Some(r), Some(now_seen)) if !r.is_held() => r
-            .state_seen
-            .as_ref()
-            .map(|seen| crate::state::compare(seen, now_seen) != crate::state::Change::Unchanged),
+        (Some(r), Some(now_seen)) if !r.is_held() => {
+            r.state_seen
+                .as_ref()
+                .and_then(|seen| match crate::state::compare(seen, now_seen) {
+                    crate::state::Change::Unchanged => Some(false),
+                    crate::state::Change::Written { .. } => Some(true),
+                    // Remembered of another object: nothing to say.
+                    crate::state::Change::OtherObject => None,
+                })
+        }
         _ => None,
     };
     let text = if reporter.json() {

@@ -703,3 +703,35 @@ fn ctrl_c_while_waiting_does_not_wait_for_a_slow_state_read() {
     signal(&holder, nix::sys::signal::Signal::SIGTERM);
     finish(holder, Duration::from_secs(20));
 }
+
+#[test]
+fn one_lock_key_for_two_states_is_no_write_outside_the_lock() {
+    // `--lock-key` naming one key for two states (here two workspaces):
+    // each state's runs remember their own state, and the other's is not
+    // a write outside the lock (nor, with --strict, a refusal).
+    let f = Fixture::new();
+    let dir = f.terraform_dir("tf");
+    put_state(
+        &f,
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 7, "lineage": "aaaa", "outputs": {}, "resources": []}"#,
+    );
+    let run = |workspace: &str| {
+        output(f.tflock_in(&dir).env("TF_WORKSPACE", workspace).args([
+            "--strict",
+            "--lock-key",
+            "shared",
+            "run",
+            "--",
+            "true",
+        ]))
+    };
+    for workspace in ["default", "other", "default"] {
+        let out = run(workspace);
+        assert_eq!(code(&out), 0, "{workspace}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("outside the lock"),
+            "{workspace}: {}",
+            stderr(&out)
+        );
+    }
+}
