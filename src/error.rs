@@ -81,6 +81,15 @@ pub enum Error {
         contended: bool,
     },
 
+    /// A signal ended a command that holds no lock of the user's (the
+    /// drill, after cleaning up): `what` says what was stopped.
+    #[error("{what}: interrupted by {name}")]
+    Stopped {
+        signal: i32,
+        name: &'static str,
+        what: String,
+    },
+
     /// Anything else: a bug or an unexpected system failure. Still one line.
     /// Exits 70 (EX_SOFTWARE), never 1, which terraform itself uses.
     #[error("{0}")]
@@ -106,7 +115,9 @@ impl Error {
             Error::LeaseLost(_) => exit::LEASE_LOST,
             Error::ChildNotFound { .. } => exit::NOT_FOUND,
             Error::ChildNotExecutable { .. } => exit::NOT_EXECUTABLE,
-            Error::Interrupted { signal, .. } => exit::SIGNAL_BASE.saturating_add(*signal as u8),
+            Error::Interrupted { signal, .. } | Error::Stopped { signal, .. } => {
+                exit::SIGNAL_BASE.saturating_add(*signal as u8)
+            }
             Error::Internal(_) => exit::INTERNAL,
         }
     }

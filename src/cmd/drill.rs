@@ -6,6 +6,7 @@
 //! dead and removes it; every step is reported with its duration.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -69,9 +70,28 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
             "--lease",
             &lease,
         ])
-        .args(global.region.iter().flat_map(|r| ["--region", r.as_str()]))
+        // The region the drill resolved (the backend's over a file's), so
+        // that the helpers and the drill's own clean-up meet in one table.
+        .args(
+            target
+                .aws
+                .region
+                .iter()
+                .flat_map(|r| ["--region", r.as_str()]),
+        )
         .args(args)
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        // Out of the terminal's reach (the drill stops them itself, then
+        // cleans up), and never running on without the drill.
+        .process_group(0);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between
+        // fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
+                Ok(())
+            });
+        }
         cmd
     };
     let mut out = Steps::new(reporter.json());
@@ -89,16 +109,20 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
     let result = runtime()?.block_on(async {
         let dynamo = crate::aws::connect(&target.aws).await?;
         let table = LeaseTable::new(dynamo, &target.table, &scratch);
-        let result = drill(
-            &table,
-            &mut holder,
-            &tflock,
-            &scratch,
-            &target.table,
-            started,
-            &mut out,
-        )
-        .await;
+        // Ctrl-C (or a TERM, a hang-up) ends the drill through its
+        // clean-up below, not before it: no scratch item stays behind.
+        let result = tokio::select! {
+            result = drill(
+                &table,
+                &mut holder,
+                &tflock,
+                &scratch,
+                &target.table,
+                started,
+                &mut out,
+            ) => result,
+            signal = interrupted() => Err(signal),
+        };
         // Never leave the drill's holder or its scratch lease behind.
         let _ = holder.kill();
         let _ = holder.wait();
@@ -195,11 +219,19 @@ async fn drill(
         Duration::ZERO,
     );
 
-    // 4. The guarded force-unlock, the real command.
+    // 4. The guarded force-unlock, the real command (awaited, so that an
+    // interruption can end it: killed when dropped).
     let observing = Instant::now();
-    let result = tflock(&["force-unlock", "--verify", "--reason", "tflock drill"])
-        .output()
-        .map_err(|e| Error::Internal(format!("cannot run force-unlock: {e}")))?;
+    let result = tokio::process::Command::from(tflock(&[
+        "force-unlock",
+        "--verify",
+        "--reason",
+        "tflock drill",
+    ]))
+    .kill_on_drop(true)
+    .output()
+    .await
+    .map_err(|e| Error::Internal(format!("cannot run force-unlock: {e}")))?;
     let said = String::from_utf8_lossy(&result.stdout).trim().to_string();
     if !result.status.success() {
         return Err(Error::ForceUnlockRefused(format!(
@@ -223,6 +255,31 @@ async fn drill(
         ));
     }
     Ok(died.elapsed())
+}
+
+/// The first of SIGINT, SIGTERM, SIGHUP, as the error the drill ends with
+/// (130 for Ctrl-C, 128+N otherwise). Never, if the handlers cannot be
+/// installed (the default dispositions then apply, as before).
+async fn interrupted() -> Error {
+    use nix::sys::signal::Signal;
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    let sig = tokio::select! {
+        _ = int.recv() => Signal::SIGINT,
+        _ = term.recv() => Signal::SIGTERM,
+        _ = hup.recv() => Signal::SIGHUP,
+    };
+    Error::Stopped {
+        signal: sig as i32,
+        name: sig.as_str(),
+        what: "the drill stopped; its scratch lock was cleaned up".into(),
+    }
 }
 
 /// The drill's report: numbered steps on stdout, or one JSON object.

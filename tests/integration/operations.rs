@@ -525,3 +525,44 @@ fn the_fire_drill_recovers_a_scratch_lock_and_leaves_the_real_one_alone() {
         "no lease left, real or scratch: {keys:?}"
     );
 }
+
+#[test]
+fn an_interrupted_fire_drill_leaves_no_scratch_item() {
+    // Ctrl-C while the drill's force-unlock observes the dead holder: the
+    // drill cleans up before it exits (130), as when it completes.
+    let f = Fixture::new();
+    // Its output to files, not pipes: a helper left running on the old code
+    // would hold a pipe open and hang the test instead of failing it.
+    let err = f.path("drill.err");
+    let mut drill = f.tflock("prod/app");
+    drill
+        .args(["--lease", "3s", "drill"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let drill = drill.spawn().unwrap();
+    wait_until(
+        "the drill's holder killed, its lease stuck",
+        Duration::from_secs(30),
+        || {
+            f.dynamo.scan(&f.table).iter().any(|i| {
+                dynamo::s(i, "LockID").contains(".tflock-drill-")
+                    && dynamo::m(i, "lease").is_some_and(|l| dynamo::s(l, "state") == "held")
+            })
+        },
+    );
+    signal(&drill, Signal::SIGINT);
+    let out = finish(drill, Duration::from_secs(30));
+    let said = std::fs::read_to_string(&err).unwrap();
+    assert_eq!(code(&out), 130, "{said}");
+    assert!(said.contains("cleaned up"), "{said}");
+    let keys: Vec<String> = f
+        .dynamo
+        .scan(&f.table)
+        .iter()
+        .map(|i| dynamo::s(i, "LockID"))
+        .collect();
+    assert!(
+        keys.iter().all(|k| !k.contains("tflock-drill")),
+        "no scratch lease or history left: {keys:?}"
+    );
+}
