@@ -85,7 +85,14 @@ pub fn misplaced_tflock_option(terraform_line: &[OsString]) -> Option<String> {
     terraform_line.iter().find_map(|word| {
         let word = word.to_string_lossy();
         let long = word.strip_prefix("--")?;
-        let name = long.split_once('=').map_or(long, |(n, _)| n);
+        let (name, value) = long
+            .split_once('=')
+            .map_or((long, None), |(n, v)| (n, Some(v)));
+        // terraform's `-backup=PATH` (apply, state rm, …) may be spelled
+        // `--backup=PATH`; tflock's --backup takes no value.
+        if name == "backup" && value.is_some() {
+            return None;
+        }
         LOCK_OPTIONS.contains(&name).then(|| {
             format!(
                 "`--{name}` is tflock's option, and terraform would reject it: put it before the \
@@ -111,6 +118,8 @@ mod tests {
         assert_eq!(named(&["apply", "--help"]), None);
         assert_eq!(named(&["apply", "-table=x"]), None);
         assert_eq!(named(&["apply", "-var", "x=--table"]), None);
+        assert_eq!(named(&["state", "rm", "--backup=/tmp/s", "aws_x.y"]), None);
+        assert!(named(&["apply", "--backup"]).is_some());
     }
 
     fn start(args: &[&str]) -> Option<usize> {

@@ -204,13 +204,17 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
 /// with one dash, as terraform spells its own (`-lock-timeout=20m`).
 fn single_dashed_long_option(args: &[OsString]) -> Option<String> {
     let command = Cli::command();
-    args.iter().skip(1).find_map(|word| {
-        let word = word.to_str()?;
-        let body = word.strip_prefix('-').filter(|b| !b.starts_with('-'))?;
-        let name = body.split_once('=').map_or(body, |(n, _)| n);
-        (name.len() > 1 && command.get_arguments().any(|a| a.get_long() == Some(name)))
-            .then(|| name.to_string())
-    })
+    // Up to the command (the first word that is not an option).
+    args.iter()
+        .skip(1)
+        .map_while(|w| w.to_str())
+        .take_while(|w| w.starts_with('-'))
+        .find_map(|word| {
+            let body = word.strip_prefix('-').filter(|b| !b.starts_with('-'))?;
+            let name = body.split_once('=').map_or(body, |(n, _)| n);
+            (name.len() > 1 && command.get_arguments().any(|a| a.get_long() == Some(name)))
+                .then(|| name.to_string())
+        })
 }
 
 /// The variable a rejected value came from: the rejected option's

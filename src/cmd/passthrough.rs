@@ -7,17 +7,23 @@ use std::os::unix::process::CommandExt;
 use crate::error::{Error, Result};
 use crate::supervise::child;
 
-/// The pid that exec'd its program: exec keeps the pid, so a tflock that
-/// finds its own pid here was started in that program's place (`terraform`
-/// a symlink to tflock, or a wrapper that execs it) and would exec it
-/// again, forever; one that finds its parent's was started by that program
-/// (a wrapper that runs tflock without exec), and would start another.
+/// The pid that exec'd its program, and a digest of the command line it
+/// passed: exec keeps the pid, so a tflock that finds its own pid here was
+/// started in that program's place (`terraform` a symlink to tflock, or a
+/// wrapper that execs it) and would exec it again, forever; one that finds
+/// its parent's with the same command line was started by that program
+/// with its own arguments (a wrapper that runs tflock without exec), and
+/// would start another. A provisioner that runs tflock with other
+/// arguments is not a loop.
 const EXEC_PID: &str = "TFLOCK_EXEC_PID";
 
 pub fn exec(program: &OsString, args: &[OsString]) -> Result<u8> {
     let pid = std::process::id().to_string();
     let parent = std::os::unix::process::parent_id().to_string();
-    if std::env::var_os(EXEC_PID).is_some_and(|p| p == pid.as_str() || p == parent.as_str()) {
+    let line = digest(args);
+    let marked = std::env::var(EXEC_PID).unwrap_or_default();
+    let (by, marked_line) = marked.split_once(' ').unwrap_or((&marked, ""));
+    if by == pid || (by == parent && marked_line == line) {
         return Err(Error::config(format!(
             "`{}` runs tflock itself: point --terraform-bin (or TFLOCK_TERRAFORM, or terraform-bin in .tflock.toml) at the real terraform",
             program.to_string_lossy()
@@ -27,7 +33,20 @@ pub fn exec(program: &OsString, args: &[OsString]) -> Result<u8> {
     let err = std::process::Command::new(&path)
         .arg0(program)
         .args(args)
-        .env(EXEC_PID, pid)
+        .env(EXEC_PID, format!("{pid} {line}"))
         .exec();
-    Err(child::start_failure(program, &err))
+    Err(child::start_failure(program, &path, &err))
+}
+
+/// A stable digest of a command line (FNV-1a over its words).
+fn digest(args: &[OsString]) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for word in args {
+        for byte in word.as_bytes().iter().chain([&0u8]) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }

@@ -62,11 +62,18 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter, guarded: Guarded) -> Result
     if let Some(token) = process_env("TFLOCK_TOKEN")
         && process_env("TFLOCK_LOCK_KEY").as_deref() == Some(target.lock_key.as_str())
     {
-        let lease = runtime()?.block_on(async {
-            let aws = aws::load(&target.aws).await?;
-            let table = LeaseTable::new(aws.dynamo(), &target.table, &target.lock_key);
-            table.read().await.map_err(|e| e.error)
-        })?;
+        let lease = runtime()?
+            .block_on(async {
+                let aws = aws::load(&target.aws).await?;
+                let table = LeaseTable::new(aws.dynamo(), &target.table, &target.lock_key);
+                table.read().await.map_err(|e| e.error)
+            })
+            .map_err(|e| match e {
+                Error::Unavailable(why) => Error::Unavailable(format!(
+                    "cannot check the lease this run is nested in (TFLOCK_TOKEN is set): {why}"
+                )),
+                other => other,
+            })?;
         if lease
             .as_ref()
             .is_some_and(|r| r.is_held() && r.owner_token == token)
@@ -189,9 +196,19 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             return Err(e);
         }
     };
+    // The early read stands for the state at our acquisition only when that
+    // was quick and uncontended: after a wait, or an acquisition slowed by
+    // retries, someone may have written the state meanwhile; then it is not
+    // even awaited. Reads from here to the command hold the lock with no
+    // heartbeat yet: each is bounded to a third of a lease.
+    let quick = acquired.waited.is_zero() && acquiring < EARLY_READ_STANDS;
+    let read_limit = timing.lease / 3;
     let early = match early {
         Some(seen) => seen,
-        None => observe_early.await,
+        None if quick => tokio::time::timeout(read_limit, &mut observe_early)
+            .await
+            .unwrap_or(None),
+        None => None,
     };
     let lease = acquired.lease.clone();
     if let Some(took) = &acquired.took_over {
@@ -205,15 +222,12 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
         let event = takeover(&place, &holder, &lease, took, reporter).await;
         record(&history, &event, reporter).await;
     }
-    // The state guard: what is there now against what the last release saw.
-    // The early read stands for the state at our acquisition only when that
-    // was quick and uncontended: after a wait, or an acquisition slowed by
-    // retries, someone may have written the state meanwhile (and a read
-    // that failed gets a second chance).
-    let early_stands =
-        acquired.waited.is_zero() && acquiring < EARLY_READ_STANDS && early.is_some();
+    // The state guard: what is there now against what the last release saw
+    // (read again unless the early read stands; one that failed gets a
+    // second chance).
+    let early_stands = quick && early.is_some();
     let mut before = match &guard {
-        Some(g) if !early_stands => g.observe(reporter).await,
+        Some(g) if !early_stands => g.observe_within(read_limit, reporter).await,
         _ => early,
     };
     // The early read went out with the acquisition, so it may predate the
@@ -227,7 +241,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             crate::state::Change::Written { .. }
         )
     {
-        before = g.observe(reporter).await;
+        before = g.observe_within(read_limit, reporter).await;
     }
     if let Some(g) = &guard {
         let checked = match g

@@ -45,11 +45,18 @@ pub fn resolve(program: &OsStr, path_var: Option<&OsStr>) -> Result<PathBuf, Err
     Err(found_unexecutable.unwrap_or(Error::ChildNotFound { program: name }))
 }
 
-/// Why `program`, found and executable by [`resolve`], could not be run.
-/// A "not found" now is not the program's: it is its `#!` interpreter or
-/// its ELF loader (as a shell says, "bad interpreter": 126, not 127).
-pub fn start_failure(program: &OsStr, err: &std::io::Error) -> Error {
+/// Why `program`, found at `path` and executable by [`resolve`], could not
+/// be run. A "not found" while the file is still there is not the
+/// program's: it is its `#!` interpreter or its ELF loader (as a shell
+/// says, "bad interpreter": 126, not 127).
+pub fn start_failure(program: &OsStr, path: &Path, err: &std::io::Error) -> Error {
     let reason = match err.kind() {
+        // Gone since it was found (a version manager switching it, say).
+        std::io::ErrorKind::NotFound if !path.exists() => {
+            return Error::ChildNotFound {
+                program: program.to_string_lossy().into_owned(),
+            };
+        }
         std::io::ErrorKind::NotFound => {
             "its interpreter (the #! line) or its loader was not found".to_string()
         }

@@ -105,7 +105,7 @@ pub async fn run(run: Run<'_>, signals: &mut Signals) -> Result<Finished, Error>
     }
     let held_since = Instant::now();
     let mut child =
-        child::spawn(&spec).map_err(|e| child::start_failure(spec.program.as_os_str(), &e))?;
+        child::spawn(&spec).map_err(|e| child::start_failure(&spec.program, &spec.path, &e))?;
     let target = Target {
         pid: Pid::from_raw(child.id().map(|id| id as i32).unwrap_or(0)),
         own_group: spec.own_process_group,

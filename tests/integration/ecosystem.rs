@@ -380,6 +380,26 @@ fn version_shows_terraforms_first_for_wrappers_that_parse_it() {
 }
 
 #[test]
+fn a_tflock_run_by_terraform_with_other_arguments_is_no_loop() {
+    // A local-exec provisioner of a terraform that tflock exec'd (`tflock
+    // apply -lock=false`) running `tflock ... output -json`: its parent is
+    // that terraform, but it is no wrapper calling tflock back.
+    let f = Fixture::new();
+    let bin = bin_dir(&f);
+    executable(
+        &bin.join("terraform"),
+        &format!("#!/bin/sh\nsh -c 'exec {TFLOCK} --terraform-bin echo output -json'\n"),
+    );
+    let out = output(
+        f.tflock("loop")
+            .env("PATH", path_with(&bin))
+            .args(["fmt", "-check"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "output -json");
+}
+
+#[test]
 fn a_terraform_that_is_tflock_itself_is_an_error_not_a_loop() {
     let f = Fixture::new();
     let bin = bin_dir(&f);

@@ -329,6 +329,8 @@ fn non_utf8_and_huge_arguments_are_handled() {
     );
 }
 
+// Debug builds only: release builds do not honour TFLOCK_TEST_PANIC.
+#[cfg(debug_assertions)]
 #[test]
 fn a_bug_is_one_line_and_exit_70_even_with_backtraces_asked_for() {
     // A panic would otherwise print a stack trace (RUST_BACKTRACE=1 is set

@@ -634,15 +634,18 @@ fn the_read_after_the_command_is_given_up_within_a_third_of_a_lease() {
     let dir = f.terraform_dir("tf");
     let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     f.through_proxy(&dir, &proxy);
-    let running = spawn(
-        f.tflock_in(&dir)
-            .args(["--lease", "3s", "run", "--", "sleep", "2"]),
-    );
-    wait_until(
-        "the read before the command",
-        Duration::from_secs(10),
-        || proxy.answered("GET /") >= 1,
-    );
+    let started = f.path("started");
+    let running = spawn(f.tflock_in(&dir).args([
+        "--lease",
+        "3s",
+        "run",
+        "--",
+        "sh",
+        "-c",
+        &format!("touch {}; sleep 2", started.display()),
+    ]));
+    // The command has started: every read before it is done.
+    wait_until("the command", Duration::from_secs(10), || started.exists());
     proxy.hold_next_containing("GET /", Duration::from_secs(20));
     let out = finish(running, Duration::from_secs(30));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
