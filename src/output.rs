@@ -87,6 +87,19 @@ pub enum Event<'a> {
 }
 
 /// One JSON event on stderr, with its `time` added.
+/// Writes a command's report to stdout. A reader that has gone (`tflock
+/// history | head -1`) got what it wanted: not an error, and never the
+/// "internal error" of exit 70 that fails a CI pipeline.
+pub fn print_report(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Internal(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn write_json_line(mut value: Value) {
     if let Value::Object(map) = &mut value {
         map.insert(

@@ -1,8 +1,6 @@
 //! `tflock config`: the effective settings here and where each came from
 //! (flag, variable, `.tflock.toml`, the terraform backend, or the default).
 
-use std::io::Write;
-
 use serde_json::{Value, json};
 
 use crate::cli::GlobalArgs;
@@ -146,8 +144,6 @@ pub fn run(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
         }
         text
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    crate::output::print_report(&text)?;
     Ok(0)
 }

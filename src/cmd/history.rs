@@ -1,7 +1,5 @@
 //! `tflock history`: the lock's events, oldest first.
 
-use std::io::Write;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::runtime;
@@ -56,9 +54,7 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, reporter: &Reporter) -> Resu
             .map(|e| describe(e, args.all) + "\n")
             .collect()
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    crate::output::print_report(&text)?;
     Ok(0)
 }
 

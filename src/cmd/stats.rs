@@ -3,7 +3,7 @@
 //! at a glance whether one state is a bottleneck.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -142,9 +142,7 @@ pub fn run(global: &GlobalArgs, args: &StatsArgs, reporter: &Reporter) -> Result
             .collect::<Vec<_>>()
             .join("\n")
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    crate::output::print_report(&text)?;
     Ok(0)
 }
 

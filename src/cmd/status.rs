@@ -1,8 +1,6 @@
 //! `tflock status`: who holds the lock, since when, and terraform's own lock
 //! item for the same state (DESIGN §8).
 
-use std::io::Write;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -157,9 +155,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
         }
         text
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    crate::output::print_report(&text)?;
     Ok(0)
 }
 
@@ -442,9 +438,7 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
             out.push_str("\"stale?\": the holder's wall-clock expiry has passed, a hint only; `tflock force-unlock --verify` proves it\n");
         }
     }
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .map_err(|e| Error::Internal(format!("cannot write to stdout: {e}")))?;
+    crate::output::print_report(&out)?;
     Ok(0)
 }
 

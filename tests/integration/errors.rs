@@ -367,3 +367,25 @@ fn a_tflock_option_after_the_terraform_command_is_a_usage_error_before_any_lock(
         "tflock's options take two dashes: --lock-timeout",
     );
 }
+
+#[test]
+fn a_reader_that_went_away_is_no_error() {
+    // `tflock history | head -1`: the reader got what it wanted. Not exit
+    // 70 ("internal error"), which would fail a CI pipeline.
+    let f = Fixture::new();
+    assert_eq!(
+        code(&output(f.tflock("gone").args(["run", "--", "true"]))),
+        0
+    );
+    for report in [&["status"][..], &["history"], &["stats"]] {
+        let (read, write) = nix::unistd::pipe().unwrap();
+        drop(read);
+        let out = output(
+            f.tflock("gone")
+                .args(report)
+                .stdout(std::process::Stdio::from(write)),
+        );
+        assert_eq!(code(&out), 0, "{report:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{report:?}: {}", stderr(&out));
+    }
+}
