@@ -415,15 +415,19 @@ impl Context<'_> {
         if !gone.is_empty() {
             self.amend(&event, gone.join("; "), &removed).await;
         }
-        self.reporter.event(OutputEvent::ForceUnlocked {
-            lock_key,
-            holder: lease_targeted
-                .map(|r| r.holder.as_str())
-                .or_else(|| natives_targeted.first().map(|n| n.lock().who.as_str())),
-            fence: lease_targeted.map(|r| r.fence),
-            removed: &removed,
-            verified: false,
-        });
+        // The event says what this command removed: nothing, when every
+        // lock was already gone (docs/events.schema.json wants one at least).
+        if !removed.is_empty() {
+            self.reporter.event(OutputEvent::ForceUnlocked {
+                lock_key,
+                holder: lease_targeted
+                    .map(|r| r.holder.as_str())
+                    .or_else(|| natives_targeted.first().map(|n| n.lock().who.as_str())),
+                fence: lease_targeted.map(|r| r.fence),
+                removed: &removed,
+                verified: false,
+            });
+        }
         let mut text = if removed.is_empty() {
             format!("unlocked {lock_key} (unverified)")
         } else {

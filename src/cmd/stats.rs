@@ -105,20 +105,40 @@ pub fn summarise(events: &[Event]) -> Vec<LockStats> {
                 waited,
                 gave_up: count(Kind::Wait),
                 wait: Spread::of(waits),
-                hold: Spread::of(runs.iter().map(|e| e.held()).collect()),
+                // Runs whose command never started (refused by the state
+                // guard, interrupted as the lock came) held nothing.
+                hold: Spread::of(
+                    runs.iter()
+                        .filter(|e| {
+                            !e.outcome
+                                .as_deref()
+                                .is_some_and(|o| o.starts_with("not started"))
+                        })
+                        .map(|e| e.held())
+                        .collect(),
+                ),
                 lease_losses: outcome("lease_lost"),
                 timed_out: outcome("timed_out"),
                 takeovers: count(Kind::Takeover),
                 // A force-unlock whose removal did not go as recorded adds
-                // a follow-up record ("verified: nothing removed: …"): one
-                // force-unlock all the same.
-                force_unlocks: events
-                    .iter()
-                    .filter(|e| {
-                        e.kind == Kind::ForceUnlock
-                            && !e.outcome.as_deref().is_some_and(|o| o.contains(": "))
-                    })
-                    .count(),
+                // a follow-up record ("verified: not removed: …"): one
+                // force-unlock all the same. One that removed nothing (a
+                // heartbeat landed, the holder released meanwhile: "…:
+                // nothing removed: …") is no holder that died.
+                force_unlocks: {
+                    let forced = |followup: bool, nothing: bool| {
+                        events
+                            .iter()
+                            .filter(|e| {
+                                let o = e.outcome.as_deref().unwrap_or("");
+                                e.kind == Kind::ForceUnlock
+                                    && o.contains(": ") == followup
+                                    && (!nothing || o.contains(": nothing removed"))
+                            })
+                            .count()
+                    };
+                    forced(false, false).saturating_sub(forced(true, true))
+                },
             }
         })
         .collect()
@@ -248,13 +268,21 @@ mod tests {
         // Its follow-up record: the same force-unlock.
         forced.outcome = Some("verified: not removed: terraform lock x changed meanwhile".into());
         events.push(forced);
+        // One that removed nothing (a heartbeat landed): no holder died.
+        let mut refused = Event::new(Kind::ForceUnlock, "a", "ops@h");
+        refused.outcome = Some("verified".into());
+        events.push(refused.clone());
+        refused.outcome = Some("verified: nothing removed: a heartbeat landed".into());
+        events.push(refused);
         events.push(Event::new(Kind::Takeover, "a", "ci@h"));
+        // A run refused before its command started: a run, no hold sample.
+        events.push(run("a", 0, 0, "not started: refusing to run (--strict)"));
         let stats = summarise(&events);
         assert_eq!(stats.len(), 2);
         let a = &stats[0];
         assert_eq!(
             (a.lock_key.as_str(), a.runs, a.waited, a.gave_up),
-            ("a", 4, 4, 2)
+            ("a", 5, 4, 2)
         );
         assert_eq!(a.wait.count, 3, "the immediate refusal adds no wait sample");
         assert_eq!(
