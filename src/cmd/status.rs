@@ -79,6 +79,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
                 "terraform_lock_id".into(),
                 json!(target.terraform_lock.as_ref().map(|(_, id)| id)),
             );
+            if lockfile.is_some() {
+                map.insert("locked".into(), json!(true));
+            }
             if target.lockfile.is_some() {
                 map.insert(
                     "terraform_lockfile".into(),
@@ -178,12 +181,16 @@ pub fn status_json(
     now: DateTime<Utc>,
 ) -> Value {
     let terraform_lock = native.map(|n| serde_json::to_value(n).unwrap_or(Value::Null));
-    match lease {
+    // `held` is tflock's lease; `locked`, whether a run would have to wait:
+    // the lease held, or terraform's own lock taken (a plain terraform).
+    let locked = lease.is_some_and(LeaseRecord::is_held) || native.is_some();
+    let mut v = match lease {
         None => json!({
             "lock_key": lock_key, "table": table, "held": false, "owner": null, "token": null,
             "fence": null, "pid": null, "host": null, "operation": null, "command": null, "ci_url": null,
             "acquired_at": null, "renewed_at": null, "expires_at": null, "released_at": null,
             "lease_seconds": null, "rvn": null, "terraform_lock": terraform_lock, "stale_hint": false, "queue": [],
+            "released_by": null,
         }),
         Some(r) => json!({
             "lock_key": lock_key,
@@ -206,8 +213,11 @@ pub fn status_json(
             "terraform_lock": terraform_lock,
             "stale_hint": stale_hint(r, now),
             "queue": queue_json(r),
+            "released_by": r.released_by,
         }),
-    }
+    };
+    v["locked"] = json!(locked);
+    v
 }
 
 fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -237,7 +247,12 @@ pub fn status_text(
                 .released_at
                 .map(|t| format!(" {}", ago(t, now)))
                 .unwrap_or_default();
-            row("status", format!("free (released{when})"));
+            let by = r
+                .released_by
+                .as_ref()
+                .map(|who| format!(" by {who}, not its holder"))
+                .unwrap_or_default();
+            row("status", format!("free (released{when}{by})"));
             row(
                 "last holder",
                 format!("{} ({}, fence {})", r.holder, r.operation, r.fence),

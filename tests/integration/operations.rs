@@ -118,6 +118,10 @@ fn status_all_lists_every_lease_and_orphaned_terraform_locks() {
     assert_eq!(by_key["broken"]["kind"], "unreadable");
     assert_eq!(by_key["bucket/orphan.tfstate"]["kind"], "terraform");
     assert_eq!(by_key["bucket/orphan.tfstate"]["owner"], "bob@laptop");
+    // `locked`: would a run wait? The lease held, or terraform's lock.
+    assert_eq!(by_key["app/held"]["locked"], true);
+    assert_eq!(by_key["app/free"]["locked"], false);
+    assert_eq!(by_key["bucket/orphan.tfstate"]["locked"], true);
 
     let text = stdout(&output(f.tflock("x").args(["status", "--all"])));
     assert!(

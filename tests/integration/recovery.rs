@@ -82,6 +82,24 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
     assert_eq!(audit["reason"], "runner lost");
     assert!(audit["observed_ms"].as_u64().unwrap() >= 4000);
     assert_eq!(audit["removed"].as_array().unwrap().len(), 2, "{audit}");
+    // status says who released it, not being its holder.
+    let v: serde_json::Value = serde_json::from_str(&stdout(&output(
+        f.tflock_in(&dir).args(["status", "--output", "json"]),
+    )))
+    .unwrap();
+    assert_eq!(
+        (&v["held"], &v["locked"]),
+        (&false.into(), &false.into()),
+        "{v}"
+    );
+    assert!(
+        v["released_by"].as_str().is_some_and(|by| !by.is_empty()),
+        "{v}"
+    );
+    assert!(
+        stdout(&output(f.tflock_in(&dir).arg("status"))).contains("not its holder"),
+        "the text says it too"
+    );
 
     let out = output(
         f.tflock_in(&dir)
