@@ -133,5 +133,6 @@ fn describe(e: &Event, with_key: bool) -> String {
     if let Some(url) = &e.ci_url {
         parts.push(url.clone());
     }
-    parts.join("  ")
+    // One line each, whatever the records hold (see `record::shown`).
+    crate::lock::record::shown(&parts.join("  "))
 }

@@ -266,19 +266,24 @@ impl LeaseRecord {
             rvn: req_s(l, field(attr::RVN))?.to_string(),
             fence: req_n(item, attr::FENCE)?,
             lease,
-            holder: req_s(h, holder::WHO)?.to_string(),
-            host: req_s(h, holder::HOST)?.to_string(),
+            holder: shown(req_s(h, holder::WHO)?),
+            host: shown(req_s(h, holder::HOST)?),
             pid: u32::try_from(pid).map_err(|_| Garbled(format!("pid {pid} out of range")))?,
             process: opt_s(h, holder::PROCESS)?,
-            operation: req_s(h, holder::OPERATION)?.to_string(),
-            command: opt_s(h, holder::COMMAND)?.unwrap_or_default(),
-            ci_url: opt_s(h, holder::CI_URL)?,
+            operation: shown(req_s(h, holder::OPERATION)?),
+            command: shown(&opt_s(h, holder::COMMAND)?.unwrap_or_default()),
+            ci_url: opt_s(h, holder::CI_URL)?.as_deref().map(shown),
             acquired_at: req_time(h, holder::ACQUIRED_AT)?,
             // The last renewal set the expiry one lease ahead.
             renewed_at: expires_at.map(|e| e - crate::duration::to_chrono(lease)),
             expires_at,
             released_at: released.map(|m| opt_time(m, "at")).transpose()?.flatten(),
-            released_by: released.map(|m| opt_s(m, "by")).transpose()?.flatten(),
+            released_by: released
+                .map(|m| opt_s(m, "by"))
+                .transpose()?
+                .flatten()
+                .as_deref()
+                .map(shown),
             terraform_lock_id: opt_s(l, field(attr::TERRAFORM_LOCK_ID))?,
             command_process: opt_s(l, field(attr::COMMAND_PROCESS))?,
             // Advisory: one that does not parse is as good as none.
@@ -338,6 +343,25 @@ pub fn runs(item: &Item) -> std::collections::BTreeMap<String, String> {
     slots.chain(legacy).collect()
 }
 
+/// Text from the table as it may be shown: control characters escaped.
+/// Anyone who may write the table could otherwise put a line break and a
+/// `::command::` of GitHub Actions (or a terminal escape) into the logs of
+/// whoever runs `status`, waits on the lock, or reads its history.
+pub fn shown(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn req_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Garbled> {
     match item.get(name) {
         None => Err(Garbled(format!("attribute {name} is missing"))),
@@ -365,7 +389,7 @@ fn req_n(item: &Item, name: &str) -> Result<u64, Garbled> {
     n.parse().map_err(|_| {
         Garbled(format!(
             "attribute {name} = {:.40} is not a whole number in range",
-            n
+            shown(n)
         ))
     })
 }
@@ -396,11 +420,11 @@ fn waiters(item: &Item) -> Result<std::collections::BTreeMap<u64, Waiter>, Garbl
             Waiter {
                 beat: req_s(map, "beat")?.to_string(),
                 token: opt_s(map, "token")?.unwrap_or_default(),
-                who: opt_s(map, "who")?.unwrap_or_default(),
+                who: shown(&opt_s(map, "who")?.unwrap_or_default()),
                 pid: opt_n(map, "pid")?
                     .and_then(|p| u32::try_from(p).ok())
                     .unwrap_or(0),
-                operation: opt_s(map, "operation")?.unwrap_or_default(),
+                operation: shown(&opt_s(map, "operation")?.unwrap_or_default()),
                 lease: opt_n(map, "lease_ms")?.map(Duration::from_millis),
                 since: opt_time(map, "since")?,
             },
@@ -414,7 +438,8 @@ fn parse_time(name: &str, s: &str) -> Result<DateTime<Utc>, Garbled> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             Garbled(format!(
-                "attribute {name} = {s:.40} is not an RFC 3339 time"
+                "attribute {name} = {:.40} is not an RFC 3339 time",
+                shown(s)
             ))
         })
 }
@@ -628,6 +653,19 @@ mod tests {
     }
 
     /// The sample with one holder field replaced (`None`: removed).
+    #[test]
+    fn text_from_the_table_is_shown_on_one_line() {
+        let injected = "terraform apply\n::error::pwned\u{1b}[2J";
+        let item = with_holder_field(holder::COMMAND, Some(AttributeValue::S(injected.into())));
+        let r = LeaseRecord::from_item(&item).unwrap();
+        assert_eq!(r.command, "terraform apply\\n::error::pwned\\u{1b}[2J");
+        assert!(!r.command.chars().any(char::is_control));
+        assert_eq!(shown("plain text, ünïcode"), "plain text, ünïcode");
+        let item = with_holder_field(holder::ACQUIRED_AT, Some(AttributeValue::S("x\ny".into())));
+        let err = LeaseRecord::from_item(&item).unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+    }
+
     fn with_holder_field(name: &str, value: Option<AttributeValue>) -> Item {
         let mut item = sample();
         let Some(AttributeValue::M(l)) = item.get_mut(attr::LEASE) else {
