@@ -451,10 +451,11 @@ fn state_ack_while_a_run_holds_the_lock_says_held() {
 
 #[test]
 fn a_lease_that_lapses_before_the_command_starts_starts_nothing() {
-    // The state read before the command is slow (4 s, through a delaying
-    // proxy) and nothing renews the lease until the command starts: a
-    // waiter elsewhere may prove it stale and take it over meanwhile. The
-    // slow run must then start nothing (77), not run beside the new holder.
+    // The backup before the command is slow (its copy held 4 s by the
+    // proxy; the state reads are bounded, a copy is not) and nothing renews
+    // the lease until the command starts: a waiter elsewhere may prove it
+    // stale and take it over meanwhile. The slow run must then start
+    // nothing (77), not run beside the new holder.
     let f = Fixture::new();
     let dir = f.terraform_dir("tf");
     assert_eq!(code(&apply(&f, &dir, &[])), 0);
@@ -464,14 +465,14 @@ fn a_lease_that_lapses_before_the_command_starts_starts_nothing() {
         serde_json::from_str(&std::fs::read_to_string(&init).unwrap()).unwrap();
     backend["backend"]["config"]["endpoints"]["s3"] = proxy.endpoint().into();
     std::fs::write(&init, backend.to_string()).unwrap();
-    proxy.set_delay(Duration::from_secs(4));
+    proxy.hold_requests_containing("x-amz-copy-source", Duration::from_secs(4), 1);
 
     let key = f.terraform_lock_id();
     let slow_log = f.path("slow.log");
     let mut cmd = f.tflock_elsewhere(&key, "slow-host", None);
     let slow = spawn(
         cmd.current_dir(&dir)
-            .args(["--lease", "1s", "run"])
+            .args(["--lease", "1s", "--backup", "run"])
             .args(f.sigchild(&slow_log, &[])),
     );
     wait_until(
