@@ -408,17 +408,19 @@ fn a_terraform_that_is_tflock_itself_is_an_error_not_a_loop() {
         &bin.join("wrapper"),
         &format!("#!/bin/sh\nexec {TFLOCK} \"$@\"\n"),
     );
-    // One that runs it as its child, without exec. Should the loop come
-    // back, it ends after five rounds (exit 99) rather than fill the
-    // machine with processes.
-    executable(
-        &bin.join("forks"),
-        &format!(
-            "#!/bin/sh\n[ \"${{ROUNDS:-0}}\" -ge 5 ] && exit 99\n\
-             ROUNDS=$((${{ROUNDS:-0}} + 1)) {TFLOCK} \"$@\"\n"
-        ),
-    );
-    for terraform in ["terraform", "wrapper", "forks"] {
+    // Ones that run it as their child, without exec: with the same
+    // arguments, with one more each time, through another program. Should
+    // the loop come back, each ends after twenty rounds (exit 99) rather
+    // than fill the machine with processes.
+    let rounds = "[ \"${ROUNDS:-0}\" -ge 20 ] && exit 99\nexport ROUNDS=$((${ROUNDS:-0} + 1))\n";
+    for (name, runs) in [
+        ("forks", format!("{TFLOCK} \"$@\"")),
+        ("adds", format!("{TFLOCK} \"$@\" -no-color")),
+        ("times", format!("timeout 60 {TFLOCK} \"$@\"")),
+    ] {
+        executable(&bin.join(name), &format!("#!/bin/sh\n{rounds}{runs}\n"));
+    }
+    for terraform in ["terraform", "wrapper", "forks", "adds", "times"] {
         let mut cmd = f.tflock("loop");
         cmd.env("PATH", path_with(&bin))
             .env("TFLOCK_TERRAFORM", terraform)
