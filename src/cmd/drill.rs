@@ -19,10 +19,14 @@ use crate::error::{Error, Result};
 use crate::lock::{LeaseTable, record::LeaseState};
 use crate::output::Reporter;
 use crate::settings::{Target, process_env};
+use crate::supervise::signals::Signals;
 
 /// The drill's lease unless `--lease` says otherwise: short, so the drill
 /// takes seconds, long enough to show the heartbeat at work.
 const DRILL_LEASE: &str = "5s";
+
+/// How long the clean-up may take (the table may be what failed).
+const CLEAN_UP: Duration = Duration::from_secs(30);
 
 pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Result<u8> {
     let workdir = std::env::current_dir()
@@ -100,17 +104,33 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
         target.table, target.lock_key
     ));
 
+    // Ctrl-C (or a TERM, a hang-up, a quit) ends the drill through its
+    // clean-up below, not before it: no scratch item stays behind. The
+    // handlers go in before the holder exists (signals ignored at start,
+    // `nohup`, stay ignored).
+    let runtime = runtime()?;
+    let mut signals = {
+        let _inside = runtime.enter();
+        Signals::install()
+            .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?
+    };
+
     // 1. A real tflock takes the scratch lease and holds it with a heartbeat.
     let started = Instant::now();
     let mut holder = tflock(&["-q", "run", "--", "sleep", "3600"])
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start the drill's holder: {e}")))?;
-    let result = runtime()?.block_on(async {
-        let dynamo = crate::aws::connect(&target.aws).await?;
+    let result = runtime.block_on(async {
+        let dynamo = match crate::aws::connect(&target.aws).await {
+            Ok(dynamo) => dynamo,
+            Err(e) => {
+                let _ = holder.kill();
+                let _ = holder.wait();
+                return Err(e);
+            }
+        };
         let table = LeaseTable::new(dynamo, &target.table, &scratch);
-        // Ctrl-C (or a TERM, a hang-up) ends the drill through its
-        // clean-up below, not before it: no scratch item stays behind.
         let result = tokio::select! {
             result = drill(
                 &table,
@@ -121,27 +141,46 @@ pub fn run(global: &GlobalArgs, _args: &DrillArgs, reporter: &Reporter) -> Resul
                 started,
                 &mut out,
             ) => result,
-            signal = interrupted() => Err(signal),
+            received = signals.recv() => Err(Error::Stopped {
+                signal: received.signal() as i32,
+                name: received.name(),
+                what: "the drill was stopped".into(),
+            }),
         };
-        // Never leave the drill's holder or its scratch lease behind.
+        // Never leave the drill's holder or its scratch lease behind; bounded
+        // (the table may be what failed), and a second signal ends it.
         let _ = holder.kill();
         let _ = holder.wait();
-        if result.is_err()
-            && let Ok(Some(r)) = table.read().await
-            && r.is_held()
-        {
-            let _ = table
-                .force_release(&r, "tflock drill (clean-up)", false)
-                .await;
+        let clean_up = async {
+            if result.is_err()
+                && let Ok(Some(r)) = table.read().await
+                && r.is_held()
+            {
+                let _ = table
+                    .force_release(&r, "tflock drill (clean-up)", false)
+                    .await;
+            }
+            let _ = table.delete_released().await;
+            crate::history::History::new(
+                table.dynamo().clone(),
+                &target.table,
+                crate::history::DEFAULT_RETENTION,
+            )
+            .forget(&scratch, Utc::now())
+            .await;
+            matches!(table.read().await, Ok(None))
+        };
+        let cleaned = tokio::select! {
+            cleaned = tokio::time::timeout(CLEAN_UP, clean_up) => cleaned.unwrap_or(false),
+            _ = signals.recv() => false,
+        };
+        if !cleaned {
+            reporter.warn(&format!(
+                "the drill could not remove its scratch lock {scratch}: remove it with `tflock \
+                 --table {} --lock-key {scratch} force-unlock --verify`",
+                target.table
+            ));
         }
-        let _ = table.delete_released().await;
-        crate::history::History::new(
-            table.dynamo().clone(),
-            &target.table,
-            crate::history::DEFAULT_RETENTION,
-        )
-        .forget(&scratch, Utc::now())
-        .await;
         result
     });
     let recovery = result?;
@@ -255,31 +294,6 @@ async fn drill(
         ));
     }
     Ok(died.elapsed())
-}
-
-/// The first of SIGINT, SIGTERM, SIGHUP, as the error the drill ends with
-/// (130 for Ctrl-C, 128+N otherwise). Never, if the handlers cannot be
-/// installed (the default dispositions then apply, as before).
-async fn interrupted() -> Error {
-    use nix::sys::signal::Signal;
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    let sig = tokio::select! {
-        _ = int.recv() => Signal::SIGINT,
-        _ = term.recv() => Signal::SIGTERM,
-        _ = hup.recv() => Signal::SIGHUP,
-    };
-    Error::Stopped {
-        signal: sig as i32,
-        name: sig.as_str(),
-        what: "the drill stopped; its scratch lock was cleaned up".into(),
-    }
 }
 
 /// The drill's report: numbered steps on stdout, or one JSON object.
