@@ -86,7 +86,6 @@ pub enum Event<'a> {
     },
 }
 
-/// One JSON event on stderr, with its `time` added.
 /// Writes a command's report to stdout. A reader that has gone (`tflock
 /// history | head -1`) got what it wanted: not an error, and never the
 /// "internal error" of exit 70 that fails a CI pipeline.
@@ -100,6 +99,7 @@ pub fn print_report(text: &str) -> Result<(), Error> {
     }
 }
 
+/// One JSON event on stderr, with its `time` added.
 pub fn write_json_line(mut value: Value) {
     if let Value::Object(map) = &mut value {
         map.insert(

@@ -27,6 +27,10 @@ use crate::supervise::{Released, RunRecord};
 /// written the state).
 const EARLY_READ_STANDS: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// What a state read given up before the command means.
+const NOT_CHECKED: &str = "not checked for writes outside the lock (with --strict and a \
+                           remembered state: not running)";
+
 /// Set in the child's environment when TFLOCK_LOCK_KEY there is tflock's
 /// report of the lock rather than a value the user exported.
 pub const INHERITED_MARKER: &str = "TFLOCK_LOCK_KEY_INHERITED";
@@ -227,7 +231,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     // second chance).
     let early_stands = quick && early.is_some();
     let mut before = match &guard {
-        Some(g) if !early_stands => g.observe_within(read_limit, reporter).await,
+        Some(g) if !early_stands => g.observe_within(read_limit, NOT_CHECKED, reporter).await,
         _ => early,
     };
     // The early read went out with the acquisition, so it may predate the
@@ -241,7 +245,7 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
             crate::state::Change::Written { .. }
         )
     {
-        before = g.observe_within(read_limit, reporter).await;
+        before = g.observe_within(read_limit, NOT_CHECKED, reporter).await;
     }
     if let Some(g) = &guard {
         let checked = match g
@@ -317,7 +321,14 @@ async fn guard(cx: Context<'_>) -> Result<u8> {
     // stale would end a finished run as lease-lost (77). Read within a
     // third of a lease, else remember nothing (no baseline).
     let after = match &guard {
-        Some(g) => g.observe_within(timing.lease / 3, reporter).await,
+        Some(g) => {
+            g.observe_within(
+                timing.lease / 3,
+                "the next run has nothing to compare it with",
+                reporter,
+            )
+            .await
+        }
         None => None,
     };
     let mut event = Event::new(Kind::Run, &target.lock_key, &holder.who());

@@ -55,17 +55,19 @@ impl StateGuard {
         }
     }
 
-    /// As [`StateGuard::observe`], given up (with a warning) after `limit`.
+    /// As [`StateGuard::observe`], given up (with a warning saying `so`,
+    /// what that means) after `limit`.
     pub async fn observe_within(
         &self,
         limit: std::time::Duration,
+        so: &str,
         reporter: &Reporter,
     ) -> Option<Seen> {
         match tokio::time::timeout(limit, self.observe(reporter)).await {
             Ok(seen) => seen,
             Err(_) => {
                 reporter.warn(&format!(
-                    "could not read the state {} within {}: the next run has nothing to compare it with",
+                    "could not read the state {} within {}: {so}",
                     self.url(),
                     crate::duration::format(limit)
                 ));

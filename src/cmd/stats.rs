@@ -121,23 +121,23 @@ pub fn summarise(events: &[Event]) -> Vec<LockStats> {
                 timed_out: outcome("timed_out"),
                 takeovers: count(Kind::Takeover),
                 // A force-unlock whose removal did not go as recorded adds
-                // a follow-up record ("verified: not removed: …"): one
-                // force-unlock all the same. One that removed nothing (a
-                // heartbeat landed, the holder released meanwhile: "…:
-                // nothing removed: …") is no holder that died.
+                // a follow-up record ("verified: not removed: …", with
+                // what it removed after all): one force-unlock all the
+                // same. One that removed nothing (a heartbeat landed, the
+                // holder released meanwhile, the locks were already gone)
+                // is no holder that died; one whose removal is not
+                // confirmed may have removed it.
                 force_unlocks: {
-                    let forced = |followup: bool, nothing: bool| {
-                        events
-                            .iter()
-                            .filter(|e| {
-                                let o = e.outcome.as_deref().unwrap_or("");
-                                e.kind == Kind::ForceUnlock
-                                    && o.contains(": ") == followup
-                                    && (!nothing || o.contains(": nothing removed"))
-                            })
-                            .count()
-                    };
-                    forced(false, false).saturating_sub(forced(true, true))
+                    let (mut forced, mut nothing) = (0usize, 0usize);
+                    for e in events.iter().filter(|e| e.kind == Kind::ForceUnlock) {
+                        let o = e.outcome.as_deref().unwrap_or("");
+                        if !o.contains(": ") {
+                            forced += 1;
+                        } else if e.removed.is_empty() && !o.contains("removal not confirmed") {
+                            nothing += 1;
+                        }
+                    }
+                    forced.saturating_sub(nothing)
                 },
             }
         })
@@ -177,7 +177,7 @@ fn render(s: &LockStats, charts: bool) -> String {
     } else {
         100.0 * s.waited as f64 / attempts as f64
     };
-    let mut out = format!("{}\n", s.lock_key);
+    let mut out = format!("{}\n", crate::lock::record::shown(&s.lock_key));
     out.push_str(&format!(
         "  runs {}   waited {} ({share:.0}%)   gave up {}   lease lost {}   timed out {}   takeovers {}   force-unlocks {}\n",
         s.runs, s.waited, s.gave_up, s.lease_losses, s.timed_out, s.takeovers, s.force_unlocks
@@ -267,6 +267,7 @@ mod tests {
         events.push(forced.clone());
         // Its follow-up record: the same force-unlock.
         forced.outcome = Some("verified: not removed: terraform lock x changed meanwhile".into());
+        forced.removed = vec!["the lease of b@h (fence 3)".into()];
         events.push(forced);
         // One that removed nothing (a heartbeat landed): no holder died.
         let mut refused = Event::new(Kind::ForceUnlock, "a", "ops@h");
@@ -274,6 +275,18 @@ mod tests {
         events.push(refused.clone());
         refused.outcome = Some("verified: nothing removed: a heartbeat landed".into());
         events.push(refused);
+        // Nor one whose locks were already gone.
+        let mut gone = Event::new(Kind::ForceUnlock, "a", "ops@h");
+        gone.outcome = Some("unguarded".into());
+        events.push(gone.clone());
+        gone.outcome = Some("unguarded: terraform lock x was no longer there".into());
+        events.push(gone);
+        // One not confirmed still counts (it may have removed it).
+        let mut unsure = Event::new(Kind::ForceUnlock, "a", "ops@h");
+        unsure.outcome = Some("verified".into());
+        events.push(unsure.clone());
+        unsure.outcome = Some("verified: removal not confirmed: the lease: timed out".into());
+        events.push(unsure);
         events.push(Event::new(Kind::Takeover, "a", "ci@h"));
         // A run refused before its command started: a run, no hold sample.
         events.push(run("a", 0, 0, "not started: refusing to run (--strict)"));
@@ -287,7 +300,7 @@ mod tests {
         assert_eq!(a.wait.count, 3, "the immediate refusal adds no wait sample");
         assert_eq!(
             (a.lease_losses, a.timed_out, a.takeovers, a.force_unlocks),
-            (1, 1, 1, 1)
+            (1, 1, 1, 2)
         );
         // Waits 5s, 15s, 60s: nearest-rank p50 = 15s, p95 = 60s.
         assert_eq!(

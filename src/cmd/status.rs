@@ -9,6 +9,7 @@ use crate::aws;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::duration;
 use crate::error::{Error, Result};
+use crate::lock::record::shown;
 use crate::lock::{LeaseRecord, LeaseTable, TerraformLock};
 use crate::output::Reporter;
 use crate::settings::{Target, process_env};
@@ -41,12 +42,12 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
                 .map_err(|e| e.error)?,
             None => None,
         };
+        // `Err`: there is one to read, and it could not be read.
         let lockfile = match &target.lockfile {
             Some((bucket, key)) => crate::lock::lockfile::read(&aws.s3(), bucket, key)
                 .await
-                .ok()
-                .flatten(),
-            None => None,
+                .map_err(|_| ()),
+            None => Ok(None),
         };
         Ok::<_, Error>((lease, native, state, lockfile))
     })?;
@@ -79,16 +80,23 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
                 "terraform_lock_id".into(),
                 json!(target.terraform_lock.as_ref().map(|(_, id)| id)),
             );
-            if lockfile.is_some() {
-                map.insert("locked".into(), json!(true));
+            match &lockfile {
+                Ok(Some(_)) => {
+                    map.insert("locked".into(), json!(true));
+                }
+                // Not known: the lease is free, terraform's lockfile unread.
+                Err(()) if map.get("locked") == Some(&json!(false)) => {
+                    map.insert("locked".into(), Value::Null);
+                }
+                _ => {}
             }
             if target.lockfile.is_some() {
                 map.insert(
                     "terraform_lockfile".into(),
-                    lockfile
-                        .as_ref()
-                        .map(|f| json!(f.lock))
-                        .unwrap_or(Value::Null),
+                    match &lockfile {
+                        Ok(Some(f)) => json!(f.lock),
+                        _ => Value::Null,
+                    },
                 );
             }
             let snapshot = state.as_ref().and_then(crate::state::Seen::snapshot);
@@ -123,11 +131,12 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
         );
         if let Some((bucket, key)) = &target.lockfile {
             let line = match &lockfile {
-                None => format!("none (s3://{bucket}/{key})"),
-                Some(f) => format!(
+                Ok(None) => format!("none (s3://{bucket}/{key})"),
+                Err(()) => format!("could not be read (s3://{bucket}/{key})"),
+                Ok(Some(f)) => shown(&format!(
                     "{} {} by {} since {}",
                     f.lock.id, f.lock.operation, f.lock.who, f.lock.created
-                ),
+                )),
             };
             text.push_str(&format!("{:<15} {line}\n", "tf lockfile"));
         }
@@ -314,7 +323,10 @@ pub fn status_text(
         None => row("terraform lock", "none".into()),
         Some(n) => row(
             "terraform lock",
-            format!("{} {} by {} since {}", n.id, n.operation, n.who, n.created),
+            shown(&format!(
+                "{} {} by {} since {}",
+                n.id, n.operation, n.who, n.created
+            )),
         ),
     }
     out
@@ -351,6 +363,15 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
     let now = Utc::now();
     let mut out = String::new();
     if reporter.json() {
+        // A free lease beside terraform's own lock (its own row): a run
+        // would wait all the same. (Lockfiles are not read here.)
+        let terraform_locked: std::collections::HashSet<&str> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Terraform(n) => Some(n.path_key.as_str()),
+                _ => None,
+            })
+            .collect();
         let list: Vec<Value> = rows
             .iter()
             .map(|row| match row {
@@ -362,6 +383,9 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
                     let mut v =
                         status_json(lock_key, &table_name, Some(lease), native.as_ref(), now);
                     v["kind"] = json!("lease");
+                    if terraform_locked.contains(lock_key.as_str()) {
+                        v["locked"] = json!(true);
+                    }
                     v
                 }
                 Row::Garbled { lock_key, why } => json!({
@@ -407,6 +431,7 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
                     } else {
                         "held"
                     };
+                    let lock_key = shown(lock_key);
                     let mut line = if lease.is_held() {
                         format!(
                             "{lock_key:<44} {status:<9} {:<24} {:<14} {:>9} {beat:>10}",
@@ -421,12 +446,12 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
                         )
                     };
                     if let Some(n) = native {
-                        line.push_str(&format!("  + terraform lock {}", n.id));
+                        line.push_str(&format!("  + terraform lock {}", shown(&n.id)));
                     }
                     line
                 }
                 Row::Garbled { lock_key, why } => {
-                    format!("{lock_key:<44} {:<9} {why}", "unreadable")
+                    format!("{:<44} {:<9} {why}", shown(lock_key), "unreadable")
                 }
                 Row::Terraform(n) => {
                     let held_for = n
@@ -436,7 +461,11 @@ fn all(global: &GlobalArgs, reporter: &Reporter) -> Result<u8> {
                         .unwrap_or_default();
                     format!(
                         "{:<44} {:<9} {:<24} {:<14} {held_for:>9} {:>10}",
-                        n.path_key, "terraform", n.who, n.operation, "none"
+                        shown(&n.path_key),
+                        "terraform",
+                        shown(&n.who),
+                        shown(&n.operation),
+                        "none"
                     )
                 }
             };

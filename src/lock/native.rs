@@ -66,9 +66,13 @@ impl NativeLock {
                 format!("terraform lockfile s3://{bucket}/{key}")
             }
         };
+        let shown = super::record::shown;
         format!(
             "{kind} {} ({} by {} since {})",
-            l.id, l.operation, l.who, l.created
+            shown(&l.id),
+            shown(&l.operation),
+            shown(&l.who),
+            shown(&l.created)
         )
     }
 

@@ -47,7 +47,8 @@ impl Life {
 /// it, so it cannot be counted gone. `None` proves nothing either way.
 pub fn life_here(record: &LeaseRecord) -> Option<Life> {
     use crate::process::Presence;
-    if record.host != crate::holder::host_name() {
+    // The record's host is kept as shown (control characters escaped).
+    if record.host != super::record::shown(&crate::holder::host_name()) {
         return None;
     }
     // Its command, by the token in its environment (readable by its own
@@ -118,7 +119,9 @@ pub fn plain_terraform_here(
         .who
         .rsplit_once('@')
         .map_or(lease.host.as_str(), |(_, host)| host);
-    if host != crate::holder::host_name() {
+    // Either may be as shown (the lease's is): compare both so.
+    let shown = super::record::shown;
+    if shown(host) != shown(&crate::holder::host_name()) {
         return None;
     }
     let taken = lock.created_at();

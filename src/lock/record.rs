@@ -534,7 +534,9 @@ impl TerraformLock {
         let until = lease.expires_at.unwrap_or(
             lease.acquired_at + chrono::Duration::from_std(lease.lease).unwrap_or_default(),
         );
-        self.who == lease.holder
+        // The lease's holder is kept as shown (control characters
+        // escaped): compare terraform's `Who` the same way.
+        shown(&self.who) == lease.holder
             && self.created_at().is_some_and(|c| {
                 c >= lease.acquired_at - chrono::Duration::seconds(1)
                     && c <= until + chrono::Duration::seconds(1)
@@ -652,7 +654,6 @@ mod tests {
         };
     }
 
-    /// The sample with one holder field replaced (`None`: removed).
     #[test]
     fn text_from_the_table_is_shown_on_one_line() {
         let injected = "terraform apply\n::error::pwned\u{1b}[2J";
@@ -666,6 +667,7 @@ mod tests {
         assert!(!err.contains('\n'), "{err}");
     }
 
+    /// The sample with one holder field replaced (`None`: removed).
     fn with_holder_field(name: &str, value: Option<AttributeValue>) -> Item {
         let mut item = sample();
         let Some(AttributeValue::M(l)) = item.get_mut(attr::LEASE) else {
