@@ -518,12 +518,7 @@ fn the_fire_drill_recovers_a_scratch_lock_and_leaves_the_real_one_alone() {
     ] {
         assert!(said.contains(step), "{step}: {said}");
     }
-    let keys: Vec<String> = f
-        .dynamo
-        .scan(&f.table)
-        .iter()
-        .map(|i| dynamo::s(i, "LockID"))
-        .collect();
+    let keys = f.keys();
     assert!(
         keys.iter().all(|k| !k.starts_with("tflock:")),
         "no lease left, real or scratch: {keys:?}"
@@ -560,12 +555,7 @@ fn an_interrupted_fire_drill_leaves_no_scratch_item() {
     assert_eq!(code(&out), 130, "{said}");
     assert!(said.contains("the drill was stopped"), "{said}");
     assert!(!said.contains("could not remove"), "{said}");
-    let keys: Vec<String> = f
-        .dynamo
-        .scan(&f.table)
-        .iter()
-        .map(|i| dynamo::s(i, "LockID"))
-        .collect();
+    let keys = f.keys();
     assert!(
         keys.iter().all(|k| !k.contains("tflock-drill")),
         "no scratch lease or history left: {keys:?}"

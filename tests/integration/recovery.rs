@@ -7,6 +7,29 @@ use nix::sys::signal::Signal;
 
 use crate::support::*;
 
+/// A tflock holding `key` with a `lease`, its command (the child that
+/// records the signals it gets) started; and that child's log.
+fn live_holder(f: &Fixture, key: &str, lease: &str) -> (std::process::Child, std::path::PathBuf) {
+    let log = f.path(&format!("{key}.log"));
+    let holder = spawn(
+        f.tflock(key)
+            .args(["--lease", lease, "run"])
+            .args(f.sigchild(&log, &["--sleep", "60"])),
+    );
+    wait_child_ready("the holder's child", &log);
+    (holder, log)
+}
+
+/// Waits for the holder's first renewal, which records its command as a
+/// process.
+fn first_renewal(f: &Fixture, key: &str) {
+    wait_until("the first renewal", Duration::from_secs(10), || {
+        f.lease_item(key)
+            .and_then(|i| dynamo::m(&i, "lease").cloned())
+            .is_some_and(|l| l.contains_key("command_process"))
+    });
+}
+
 fn force_unlock(f: &Fixture, key: &str, args: &[&str]) -> std::process::Output {
     output(f.tflock(key).arg("force-unlock").args(args))
 }
@@ -111,13 +134,7 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
 #[test]
 fn a_live_holder_on_this_host_is_refused_at_once() {
     let f = Fixture::new();
-    let log = f.path("child.log");
-    let holder = spawn(
-        f.tflock("live")
-            .args(["--lease", "2s", "run"])
-            .args(f.sigchild(&log, &["--sleep", "30"])),
-    );
-    wait_child_ready("the holder's child", &log);
+    let (holder, log) = live_holder(&f, "live", "2s");
     let out = force_unlock(&f, "live", &["--verify"]);
     assert_eq!(code(&out), 76, "{}", stderr(&out));
     assert!(
@@ -142,18 +159,8 @@ fn a_holder_whose_processes_are_hidden_is_not_declared_dead() {
     // can see its processes. `nobody` on a /proc with hidepid sees none of
     // root's: it must say it cannot tell, not observe a lease and remove it.
     let f = Fixture::new();
-    let log = f.path("child.log");
-    let holder = spawn(
-        f.tflock("hidden")
-            .args(["--lease", "2s", "run"])
-            .args(f.sigchild(&log, &["--sleep", "60"])),
-    );
-    wait_child_ready("the holder's child", &log);
-    wait_until("the first renewal", Duration::from_secs(10), || {
-        f.lease_item("hidden")
-            .and_then(|i| dynamo::m(&i, "lease").cloned())
-            .is_some_and(|l| l.contains_key("command_process"))
-    });
+    let (holder, log) = live_holder(&f, "hidden", "2s");
+    first_renewal(&f, "hidden");
     signal(&holder, Signal::SIGSTOP);
 
     let out = output(
@@ -205,23 +212,13 @@ fn the_first_renewal_records_the_command_as_a_process() {
     // any user can check (the command's environment, with its token, is
     // readable only by its own user and root).
     let f = Fixture::new();
-    let log = f.path("child.log");
-    let holder = spawn(
-        f.tflock("recorded")
-            .args(["--lease", "3s", "run"])
-            .args(f.sigchild(&log, &["--sleep", "30"])),
-    );
-    wait_child_ready("the holder's child", &log);
+    let (holder, log) = live_holder(&f, "recorded", "3s");
     let child: String = child_log(&log)
         .iter()
         .find(|(e, _, _)| e == "ready")
         .and_then(|(_, d, _)| d.split_whitespace().next().map(str::to_string))
         .unwrap();
-    wait_until("the first renewal", Duration::from_secs(10), || {
-        f.lease_item("recorded")
-            .and_then(|i| dynamo::m(&i, "lease").cloned())
-            .is_some_and(|l| l.contains_key("command_process"))
-    });
+    first_renewal(&f, "recorded");
     let lease = dynamo::m(&f.lease_item("recorded").unwrap(), "lease")
         .cloned()
         .unwrap();
@@ -403,13 +400,7 @@ fn a_lease_lost_before_the_heartbeat_noticed_still_exits_77() {
     // the release finds the lease no longer ours. The command ran past its
     // lease, and the exit code and the run's record say so.
     let f = Fixture::new();
-    let log = f.path("child.log");
-    let holder = spawn(
-        f.tflock("unnoticed")
-            .args(["--lease", "60s", "run"])
-            .args(f.sigchild(&log, &["--sleep", "60"])),
-    );
-    wait_child_ready("the holder's child", &log);
+    let (holder, log) = live_holder(&f, "unnoticed", "60s");
     let token = dynamo::s(&f.lease_item("unnoticed").unwrap(), "owner_token");
     let out = force_unlock(&f, "unnoticed", &[&token, "--yes"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));

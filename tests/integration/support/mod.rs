@@ -203,6 +203,15 @@ impl Fixture {
         self.dynamo.get(&self.table, &format!("tflock:{key}"))
     }
 
+    /// The key of every item in the table.
+    pub fn keys(&self) -> Vec<String> {
+        self.dynamo
+            .scan(&self.table)
+            .iter()
+            .map(|i| dynamo::s(i, "LockID"))
+            .collect()
+    }
+
     /// Every lease item in the table (history items aside).
     pub fn lease_items(&self) -> Vec<Item> {
         self.dynamo
