@@ -307,7 +307,8 @@ async fn wait_active(
 }
 
 /// Turns on the TTL on `gc_at` unless some TTL is already on. Returns
-/// "enabled", "already" or "other:<attribute>".
+/// "enabled", "already", "other:<attribute>", or "later" (a TTL being
+/// turned off: DynamoDB takes no TTL change until that is done).
 async fn ensure_ttl(
     dynamo: &Dynamo,
     table: &str,
@@ -343,7 +344,21 @@ async fn ensure_ttl(
             ));
             Ok(format!("other:{other}"))
         }
-        Ttl::Off { .. } => {
+        Ttl::Off {
+            disabling: Some(other),
+        } => {
+            steps.say(&format!(
+                "TTL on {other} is being turned off: left as it is"
+            ));
+            reporter.warn(&format!(
+                "table {table}'s TTL on {other} is being turned off, and DynamoDB takes no other TTL \
+                 change until that is done (up to an hour): run `tflock setup` again then to \
+                 enable it on {}",
+                attr::GC_AT
+            ));
+            Ok("later".into())
+        }
+        Ttl::Off { disabling: None } => {
             let spec = TimeToLiveSpecification::builder()
                 .enabled(true)
                 .attribute_name(attr::GC_AT)
