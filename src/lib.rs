@@ -58,13 +58,34 @@ fn report_panics_in_one_line() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "tflock: error: internal error (a bug in tflock {VERSION}; please report it): {what}{at}"
+        early_error(
+            exit::INTERNAL,
+            &format!("internal error (a bug in tflock {VERSION}; please report it): {what}{at}"),
         );
         std::process::exit(i32::from(exit::INTERNAL));
     }));
+}
+
+/// An error before the command line is parsed (or a panic): one line, or a
+/// JSON line when `--output json` (or `TFLOCK_OUTPUT=json`) asks for them,
+/// as the `Reporter` writes errors.
+fn early_error(code: u8, message: &str) {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json")
+        || settings::process_env("TFLOCK_OUTPUT").as_deref() == Some("json");
+    if json {
+        output::write_json_line(
+            serde_json::json!({"event": "error", "code": code, "message": message}),
+        );
+    } else {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "tflock: error: {message}");
+    }
 }
 
 /// The whole program: parse, run, and map the outcome to an exit code.
@@ -180,16 +201,15 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Cli, bool), u8> {
                 // A bad value from a TFLOCK_* variable is configuration
                 // (78), and the message says which variable.
                 if let Some(var) = bad_variable(&command, &e) {
-                    eprintln!("tflock: error: {first} (from {var})");
+                    early_error(exit::CONFIG, &format!("{first} (from {var})"));
                     return exit::CONFIG;
                 }
-                match &single_dashed {
+                let message = match &single_dashed {
                     // `tflock -lock-timeout=20m apply`, as terraform spells it.
-                    Some(name) => eprintln!(
-                        "tflock: error: {first} (tflock's options take two dashes: --{name})"
-                    ),
-                    None => eprintln!("tflock: error: {first} (see `tflock --help`)"),
-                }
+                    Some(name) => format!("{first} (tflock's options take two dashes: --{name})"),
+                    None => format!("{first} (see `tflock --help`)"),
+                };
+                early_error(exit::USAGE, &message);
                 exit::USAGE
             }
         }

@@ -389,3 +389,41 @@ fn a_reader_that_went_away_is_no_error() {
         assert!(stderr(&out).is_empty(), "{report:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn usage_errors_and_bugs_are_json_lines_when_json_is_asked_for() {
+    // README: with --output json, tflock's own messages are JSON lines on
+    // stderr, from the first (a command line clap rejects) on.
+    let f = Fixture::new();
+    let json_line = |out: &std::process::Output| -> serde_json::Value {
+        let err = stderr(out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        serde_json::from_str(err.trim()).unwrap_or_else(|e| panic!("{e}: {err}"))
+    };
+    let out = output(f.tflock("k").args(["--output", "json", "--bogus", "apply"]));
+    assert_eq!(code(&out), 64);
+    let v = json_line(&out);
+    assert_eq!(
+        (&v["event"], &v["code"]),
+        (&"error".into(), &64.into()),
+        "{v}"
+    );
+    let out = output(
+        f.tflock("k")
+            .env("TFLOCK_OUTPUT", "json")
+            .env("TFLOCK_STRICT", "maybe")
+            .arg("status"),
+    );
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert_eq!(json_line(&out)["code"], 78);
+    if cfg!(debug_assertions) {
+        let out = output(
+            f.tflock("k")
+                .env("TFLOCK_OUTPUT", "json")
+                .env("TFLOCK_TEST_PANIC", "1")
+                .arg("status"),
+        );
+        assert_eq!(code(&out), 70);
+        assert_eq!(json_line(&out)["code"], 70);
+    }
+}
