@@ -7,13 +7,18 @@ use nix::sys::signal::Signal;
 
 use crate::support::*;
 
-/// A tflock holding `key` with a `lease`, its command (the child that
+/// A tflock holding `key` with `options` (`--lease 2s`), its command (the child that
 /// records the signals it gets) started; and that child's log.
-fn live_holder(f: &Fixture, key: &str, lease: &str) -> (std::process::Child, std::path::PathBuf) {
+fn live_holder(
+    f: &Fixture,
+    key: &str,
+    options: &[&str],
+) -> (std::process::Child, std::path::PathBuf) {
     let log = f.path(&format!("{key}.log"));
     let holder = spawn(
         f.tflock(key)
-            .args(["--lease", lease, "run"])
+            .args(options)
+            .arg("run")
             .args(f.sigchild(&log, &["--sleep", "60"])),
     );
     wait_child_ready("the holder's child", &log);
@@ -134,7 +139,7 @@ fn a_lost_ci_runner_is_recovered_with_verify_and_the_next_apply_runs() {
 #[test]
 fn a_live_holder_on_this_host_is_refused_at_once() {
     let f = Fixture::new();
-    let (holder, log) = live_holder(&f, "live", "2s");
+    let (holder, log) = live_holder(&f, "live", &["--lease", "2s"]);
     let out = force_unlock(&f, "live", &["--verify"]);
     assert_eq!(code(&out), 76, "{}", stderr(&out));
     assert!(
@@ -159,7 +164,7 @@ fn a_holder_whose_processes_are_hidden_is_not_declared_dead() {
     // can see its processes. `nobody` on a /proc with hidepid sees none of
     // root's: it must say it cannot tell, not observe a lease and remove it.
     let f = Fixture::new();
-    let (holder, log) = live_holder(&f, "hidden", "2s");
+    let (holder, log) = live_holder(&f, "hidden", &["--lease", "2s"]);
     first_renewal(&f, "hidden");
     signal(&holder, Signal::SIGSTOP);
 
@@ -212,7 +217,7 @@ fn the_first_renewal_records_the_command_as_a_process() {
     // any user can check (the command's environment, with its token, is
     // readable only by its own user and root).
     let f = Fixture::new();
-    let (holder, log) = live_holder(&f, "recorded", "3s");
+    let (holder, log) = live_holder(&f, "recorded", &["--lease", "3s"]);
     let child: String = child_log(&log)
         .iter()
         .find(|(e, _, _)| e == "ready")
@@ -368,13 +373,7 @@ fn a_holder_whose_lease_was_forced_does_not_release_it_again() {
     // finds out, stops its command, and must not then release the lease
     // as its own: that would erase who forced it from the item.
     let f = Fixture::new();
-    let log = f.path("child.log");
-    let holder = spawn(
-        f.tflock("forced")
-            .args(["--lease", "3s", "--heartbeat", "1s", "run"])
-            .args(f.sigchild(&log, &["--sleep", "60"])),
-    );
-    wait_child_ready("the holder's child", &log);
+    let (holder, _log) = live_holder(&f, "forced", &["--lease", "3s", "--heartbeat", "1s"]);
     let token = dynamo::s(&f.lease_item("forced").unwrap(), "owner_token");
     let out = force_unlock(&f, "forced", &[&token, "--yes"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -400,7 +399,7 @@ fn a_lease_lost_before_the_heartbeat_noticed_still_exits_77() {
     // the release finds the lease no longer ours. The command ran past its
     // lease, and the exit code and the run's record say so.
     let f = Fixture::new();
-    let (holder, log) = live_holder(&f, "unnoticed", "60s");
+    let (holder, log) = live_holder(&f, "unnoticed", &["--lease", "60s"]);
     let token = dynamo::s(&f.lease_item("unnoticed").unwrap(), "owner_token");
     let out = force_unlock(&f, "unnoticed", &[&token, "--yes"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -504,9 +503,8 @@ fn the_unguarded_path_fails_when_a_lock_with_the_id_stays() {
     // `force-unlock ID --yes && terraform apply` would run into the lock),
     // and the audit follow-up says what went and what did not.
     let f = Fixture::new();
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = dir_locking_twice(&f);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     let key = f.terraform_lock_id();
     let lockfile = plant_both_terraform_locks(&f, &key, "bob@laptop", "both-places");
 
@@ -546,9 +544,8 @@ fn a_removal_of_terraforms_lock_whose_answer_was_lost_is_done() {
     // lock is not there any more. Gone is what was asked for, not "changed
     // meanwhile" (76) or an error.
     let f = Fixture::new();
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = dir_locking_twice(&f);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     let key = f.terraform_lock_id();
     for (n, needle) in ["DynamoDB_20120810.DeleteItem", "DELETE /"]
         .into_iter()
@@ -786,10 +783,9 @@ fn a_force_release_whose_answer_was_lost_still_removes_the_dead_holders_terrafor
     // Read as "its holder released it meanwhile", the run stopped there,
     // leaving the dead holder's terraform lock behind with a wrong story.
     let f = Fixture::new();
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     let log = f.path("holder.log");
     let mut cmd = f.tflock_elsewhere(&key, "gone", None);
     let mut run = spawn(
@@ -848,10 +844,9 @@ fn a_dead_holders_terraform_lock_that_cannot_be_removed_is_not_called_unlocked()
     // its audit record; a takeover goes on with the lock it took and lists
     // terraform's lock among what it kept.
     let f = Fixture::new();
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
     let dir = f.terraform_dir("tf");
     let key = f.terraform_lock_id();
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     let dead_holder_with_its_lock = |name: &str| {
         let log = f.path(&format!("{name}.log"));
         let mut cmd = f.tflock_elsewhere(&key, name, None);

@@ -571,8 +571,7 @@ fn a_write_while_an_uncontended_acquisition_is_slow_is_seen() {
         r#"{"version": 4, "terraform_version": "1.11.4", "serial": 7, "lineage": "aaaa", "outputs": {}, "resources": []}"#,
     );
     assert_eq!(code(&run(&f)), 0, "the baseline");
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     // `:one`: the fence's increment, in the acquisition only.
     proxy.hold_next_containing(":one", Duration::from_secs(3));
     let running = spawn(f.tflock_in(&dir).args(["run", "--", "true"]));
@@ -602,8 +601,7 @@ fn strict_refuses_a_run_whose_state_cannot_be_read_to_check() {
         output(f.tflock_in(&dir).args(extra).args(["run", "--", "true"]))
     };
     assert_eq!(code(&run(&f, &[])), 0, "the baseline");
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     // Every read of the state fails (the SDK's retries included).
     proxy.fail_requests_containing("GET /", 100);
     let out = run(&f, &["--strict"]);
@@ -633,8 +631,7 @@ fn the_read_after_the_command_is_given_up_within_a_third_of_a_lease() {
     // lease go stale would make a finished run look lease-lost.
     let f = Fixture::new();
     let dir = f.terraform_dir("tf");
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     let started = f.path("started");
     let running = spawn(f.tflock_in(&dir).args([
         "--lease",
@@ -674,8 +671,7 @@ fn ctrl_c_while_waiting_does_not_wait_for_a_slow_state_read() {
             .args(f.sigchild(&log, &["--sleep", "30"])),
     );
     wait_child_ready("the holder's child", &log);
-    let proxy = crate::support::proxy::Proxy::start(f.moto.port);
-    f.through_proxy(&dir, &proxy);
+    let proxy = f.proxied(&dir);
     // Every attempt of the waiter's state read hangs (the SDK gives each 5 s).
     proxy.hold_requests_containing("GET /", Duration::from_secs(30), 3);
     let waiter_err = f.path("waiter.err");

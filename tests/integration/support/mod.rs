@@ -179,9 +179,10 @@ impl Fixture {
         cmd
     }
 
-    /// Points the backend of terraform directory `dir` (both endpoints) at
-    /// `proxy` instead of moto.
-    pub fn through_proxy(&self, dir: &Path, proxy: &proxy::Proxy) {
+    /// A proxy to moto, with the backend of terraform directory `dir` (both
+    /// endpoints) pointed at it instead of moto.
+    pub fn proxied(&self, dir: &Path) -> proxy::Proxy {
+        let proxy = proxy::Proxy::start(self.moto.port);
         let init = dir.join(".terraform/terraform.tfstate");
         let text = std::fs::read_to_string(&init).unwrap();
         std::fs::write(
@@ -189,6 +190,7 @@ impl Fixture {
             text.replace(&self.moto.endpoint(), &proxy.endpoint()),
         )
         .unwrap();
+        proxy
     }
 
     /// tflock in a terraform directory (the backend names table and key).
