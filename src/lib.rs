@@ -79,9 +79,7 @@ fn early_error(code: u8, message: &str) {
         || args.iter().any(|a| a == "--output=json")
         || settings::process_env("TFLOCK_OUTPUT").as_deref() == Some("json");
     if json {
-        output::write_json_line(
-            serde_json::json!({"event": "error", "code": code, "message": message}),
-        );
+        output::write_json_line(output::error_json(code, message));
     } else {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), "tflock: error: {message}");

@@ -99,6 +99,11 @@ pub fn print_report(text: &str) -> Result<(), Error> {
     }
 }
 
+/// An error as a JSON event (written by [`write_json_line`]).
+pub fn error_json(code: u8, message: &str) -> Value {
+    json!({"event": "error", "code": code, "message": message})
+}
+
 /// One JSON event on stderr, with its `time` added.
 pub fn write_json_line(mut value: Value) {
     if let Value::Object(map) = &mut value {
@@ -191,9 +196,7 @@ impl Reporter {
 
     pub fn error(&self, err: &Error) {
         if self.json() {
-            self.json_line(
-                json!({"event": "error", "code": err.exit_code(), "message": err.to_string()}),
-            );
+            self.json_line(error_json(err.exit_code(), &err.to_string()));
         } else {
             self.labelled("error", ERROR_COLOR, &err.to_string());
             self.workflow_command("error title=tflock", &err.to_string());

@@ -133,10 +133,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, reporter: &Reporter) -> Resul
             let line = match &lockfile {
                 Ok(None) => format!("none (s3://{bucket}/{key})"),
                 Err(()) => format!("could not be read (s3://{bucket}/{key})"),
-                Ok(Some(f)) => shown(&format!(
-                    "{} {} by {} since {}",
-                    f.lock.id, f.lock.operation, f.lock.who, f.lock.created
-                )),
+                Ok(Some(f)) => f.lock.summary(),
             };
             text.push_str(&format!("{:<15} {line}\n", "tf lockfile"));
         }
@@ -321,13 +318,7 @@ pub fn status_text(
     }
     match native {
         None => row("terraform lock", "none".into()),
-        Some(n) => row(
-            "terraform lock",
-            shown(&format!(
-                "{} {} by {} since {}",
-                n.id, n.operation, n.who, n.created
-            )),
-        ),
+        Some(n) => row("terraform lock", n.summary()),
     }
     out
 }

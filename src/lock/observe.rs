@@ -55,17 +55,15 @@ pub fn life_here(record: &LeaseRecord) -> Option<Life> {
     // user and root), or as the process its first renewal recorded (by
     // anyone who may see it: a tflock killed before that renewal has only
     // the former).
-    if let Some(pid) = crate::process::child_running(&record.owner_token) {
-        return Some(Life::Alive(format!(
-            "its command (pid {pid}) is still running on this host ({})",
-            record.host
-        )));
-    }
     let command = record
         .command_process
         .as_deref()
         .and_then(crate::process::command_running);
-    if let Some((pid, Presence::Running)) = command {
+    let running = crate::process::child_running(&record.owner_token).or(match command {
+        Some((pid, Presence::Running)) => Some(pid),
+        _ => None,
+    });
+    if let Some(pid) = running {
         return Some(Life::Alive(format!(
             "its command (pid {pid}) is still running on this host ({})",
             record.host

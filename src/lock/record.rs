@@ -513,6 +513,14 @@ impl TerraformLock {
         lock
     }
 
+    /// "ID OperationTypeApply by who@host since TIME", as shown.
+    pub fn summary(&self) -> String {
+        shown(&format!(
+            "{} {} by {} since {}",
+            self.id, self.operation, self.who, self.created
+        ))
+    }
+
     /// The time terraform took it, if readable.
     pub fn created_at(&self) -> Option<DateTime<Utc>> {
         DateTime::parse_from_rfc3339(&self.created)
